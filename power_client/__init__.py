@@ -1,0 +1,1 @@
+"""wattbench power client: measured runs joined to LoadGen windows; the `wattbench` CLI."""

@@ -1,0 +1,1 @@
+"""wattbench power director: owns the wattmeters, samples them, serves the measurement protocol."""

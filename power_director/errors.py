@@ -1,0 +1,90 @@
+"""Exceptions raised by :mod:`power_director`.
+
+Tree (extend here; one class per failure a caller may want to handle)::
+
+    PowerDirectorError
+    ├── TransportError            a byte transport failed (carries the port / resource name)
+    │   └── TransportTimeoutError no reply within the timeout
+    ├── MeterError                a meter misbehaved or is unsupported
+    │   ├── MeterProtocolError    garbled or unexpected reply (carries sent and received bytes)
+    │   └── MeterUnavailableError a meter or software source is absent on this machine
+    ├── MeterSpecError            a meter spec string is malformed or names an unknown model
+    ├── SimulatorError            the simulated meter could not start or was misused
+    ├── RangeError                no range in the table fits the requested value
+    ├── SessionStateError         a request is not allowed in the session's current state
+    └── ProtocolError             a director protocol message is malformed or unexpected
+        └── ProtocolVersionError  peers speak incompatible protocol versions
+"""
+
+from __future__ import annotations
+
+
+class PowerDirectorError(Exception):
+    """Base class of every error raised by :mod:`power_director`."""
+
+
+class TransportError(PowerDirectorError):
+    """A byte transport (serial, VISA, TCP) failed.
+
+    Args:
+        resource: the port, resource string or address at fault.
+        reason: what went wrong.
+    """
+
+    def __init__(self, resource: str, reason: str) -> None:
+        self.resource = resource
+        self.reason = reason
+        super().__init__(f"{resource}: {reason}")
+
+
+class TransportTimeoutError(TransportError):
+    """No (complete) reply arrived within the timeout."""
+
+
+class MeterError(PowerDirectorError):
+    """A meter misbehaved or is unsupported."""
+
+
+class MeterProtocolError(MeterError):
+    """A meter reply could not be understood.
+
+    Args:
+        resource: the port or resource the meter is on.
+        sent: the command that was sent.
+        received: the raw reply.
+        reason: what is wrong with it.
+    """
+
+    def __init__(self, resource: str, sent: bytes, received: bytes, reason: str) -> None:
+        self.resource = resource
+        self.sent = sent
+        self.received = received
+        super().__init__(f"{resource}: {reason} (sent {sent!r}, received {received!r})")
+
+
+class MeterUnavailableError(MeterError):
+    """A meter or software power source is not present on this machine."""
+
+
+class MeterSpecError(PowerDirectorError):
+    """A meter spec string is malformed or names an unknown model or interface."""
+
+
+class SimulatorError(PowerDirectorError):
+    """The simulated meter could not start or was misused."""
+
+
+class RangeError(PowerDirectorError):
+    """No range in the meter's table fits the requested value."""
+
+
+class SessionStateError(PowerDirectorError):
+    """A request is not allowed in the session's current state."""
+
+
+class ProtocolError(PowerDirectorError):
+    """A director protocol message is malformed or unexpected."""
+
+
+class ProtocolVersionError(ProtocolError):
+    """Client and director speak incompatible protocol versions."""
