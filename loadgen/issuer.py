@@ -93,6 +93,8 @@ def issue_pass(
         else:
             _streams(plan, sut, rec, clock, limits, out)
     except KeyboardInterrupt:
+        # a query handed to the SUT counts as issued even if the interrupt came inside it
+        out.queries_issued = rec.issued // plan.samples_per_query
         out.interrupted = True
         out.end_message, out.end_is_error = "Ending early: interrupted by the user.", True
         raise

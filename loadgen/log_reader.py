@@ -111,7 +111,7 @@ class DetailLogReader:
         """Return every value logged under ``key``, in file order."""
         return [e.value for e in self.entries if e.key == key]
 
-    def keys(self) -> list[str]:
+    def key_sequence(self) -> list[str]:
         """Return the keys in file order, repeats included."""
         return [e.key for e in self.entries]
 

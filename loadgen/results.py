@@ -193,7 +193,7 @@ def summarize(
         recs.append(advice)
     min_q_ok = q_issued >= eff.min_query_count and n_done >= eff.min_sample_count
 
-    es_ok, es_lines, es_ss, es_ms = _early_stopping(eff, q_issued, lat, query_lat, overlatency)
+    es_ok, es_lines, es_ss, es_ms = _early_stopping(eff, lat, query_lat, q_issued, overlatency)
     errors = list(rec.bad_ids)
     if rec.bad_count > len(rec.bad_ids):
         errors.append(f"... {rec.bad_count - len(rec.bad_ids)} more bad completions")
@@ -225,15 +225,16 @@ def summarize(
     )
 
 
-def _pct_text(p: float) -> str:
-    return f"{p * 100:.1f}"
+def _estimate(lat: npt.NDArray[np.int64], percentile: float) -> int:
+    est = es.percentile_estimate(len(lat), percentile)
+    return int(lat[est.estimate_index]) if est.estimate_index is not None else 0
 
 
 def _early_stopping(
     eff: EffectiveSettings,
-    n: int,
     sample_lat: npt.NDArray[np.int64],
     query_lat: npt.NDArray[np.int64],
+    queries: int,
     overlatency: int,
 ) -> tuple[bool, list[str], int, int]:
     """Return (met, summary lines, SS estimate ns, 99th/MS estimate ns)."""
@@ -242,54 +243,13 @@ def _early_stopping(
     if scenario is TestScenario.Offline:
         return True, [], 0, 0
     if scenario is TestScenario.Server:
-        s = es.server_early_stopping(n, overlatency, p)
-        if s.met:
-            return True, [" * Run successful."], 0, 0
-        return (
-            False,
-            [
-                " * Run unsuccessful.",
-                f" * Processed {n} queries.",
-                f" * Would need to run at least {s.queries_needed_more} more queries,",
-                " with the run being successful if every additional",
-                " query were under latency.",
-            ],
-            0,
-            0,
-        )
-    lat = sample_lat if scenario is TestScenario.SingleStream else query_lat
-    est = es.percentile_estimate(n, p)
-    if not est.met or est.estimate_index is None or est.estimate_index >= len(lat):
-        return (
-            False,
-            [
-                f" * Only processed {n} queries.",
-                f" * Need to process at least {est.queries_needed} queries for early stopping.",
-            ],
-            0,
-            0,
-        )
-    value = int(lat[est.estimate_index])
-    lines = [
-        f" * Processed at least {est.queries_needed} queries ({n}).",
-        f" * Would discard {est.discarded} highest latency queries.",
-        f" * Early stopping {_pct_text(p)}th percentile estimate: {value}",
-    ]
+        met = es.server_early_stopping(queries, overlatency, p).met
+        return met, es.server_text(queries, overlatency, p), 0, 0
     if scenario is TestScenario.MultiStream:
-        return True, lines, 0, value
-    est99 = es.percentile_estimate(n, _MULTI_STREAM_PERCENTILE)
-    value99 = 0
-    if est99.met and est99.estimate_index is not None and est99.estimate_index < len(lat):
-        value99 = int(lat[est99.estimate_index])
-        lines.append(
-            f" * Early stopping {_pct_text(_MULTI_STREAM_PERCENTILE)}th percentile estimate: "
-            f"{value99}"
-        )
-    else:
-        lines += [
-            " * Not enough queries processed for "
-            f"{_pct_text(_MULTI_STREAM_PERCENTILE)}th percentile",
-            " early stopping estimate (would need to process at",
-            f" least {est99.queries_needed} total queries).",
-        ]
-    return True, lines, value, value99
+        met = es.percentile_estimate(len(query_lat), p).met
+        return met, es.multi_stream_text(query_lat.tolist(), p), 0, _estimate(query_lat, p)
+    met = es.percentile_estimate(len(sample_lat), p).met
+    lines = es.single_stream_text(sample_lat.tolist(), p, _MULTI_STREAM_PERCENTILE)
+    ss = _estimate(sample_lat, p) if met else 0
+    ms = _estimate(sample_lat, _MULTI_STREAM_PERCENTILE) if met else 0
+    return met, lines, ss, ms

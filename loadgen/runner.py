@@ -89,6 +89,7 @@ class _Run:
         self.errors: list[str] = []
         self.seq = 0  # global sample sequence number (accuracy log seq_id)
         self.find_peak_step = 1.0
+        self.last_result: PerformanceResult | None = None
         self.find_peak_decimals = 1
 
     def error(self, key: str, message: str) -> None:
@@ -146,7 +147,11 @@ class _Run:
             rec.close()
             self.monitor.attach(None)
             self.monitor.phase = "idle"
-        return self._finish_pass(eff, plan, rec, out, loaded, performance, interrupted)
+        result = self._finish_pass(eff, plan, rec, out, loaded, performance, interrupted)
+        self.last_result = result
+        if interrupted:
+            raise KeyboardInterrupt
+        return result
 
     def _finish_pass(
         self,
@@ -326,6 +331,7 @@ def start_test(
         perf = _run_mode(run, eff)
     except KeyboardInterrupt:
         interrupted = True
+        perf = run.last_result
     finally:
         if perf is not None:
             detail_entries.log_results(detail, perf)
