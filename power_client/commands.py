@@ -19,7 +19,6 @@ _COMMANDS: dict[str, tuple[str, str, str, str]] = {
     "bench": ("suts.bench", "add_arguments", "run", "run LoadGen against a SUT"),
 }
 _OPTIONAL_COMMANDS: dict[str, tuple[str, str, str, str]] = {
-    "meter": ("power_director.meter_cli", "add_arguments", "run", "list, probe or simulate meters"),
     "director": ("power_director.cli", "add_arguments", "run", "run the power director service"),
     "client": (
         "power_client.cli",
@@ -70,6 +69,9 @@ def build_parser() -> tuple[
         sp = sub.add_parser(name, help=help_text, description=mod.__doc__)
         getattr(mod, add)(sp)
         runners[name] = getattr(mod, run)
+    if importlib.util.find_spec("power_director.meter_cli") is not None:
+        # a command group: its subcommands set args.handler
+        importlib.import_module("power_director.meter_cli").add_meter_parser(sub)
     return p, runners
 
 
@@ -79,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return runners[args.command](args)
+    handler = getattr(args, "handler", None) or runners[args.command]
+    result: int = handler(args)
+    return result
 
 
 if __name__ == "__main__":
