@@ -11,9 +11,15 @@ Tree (extend here; one class per failure a caller may want to handle)::
     ├── MeterSpecError            a meter spec string is malformed or names an unknown model
     ├── SimulatorError            the simulated meter could not start or was misused
     ├── RangeError                no range in the table fits the requested value
+    ├── ConfigError               a director config file, flag or secret source is invalid
     ├── SessionStateError         a request is not allowed in the session's current state
+    │   └── DirectorBusyError     another client holds the director's one active session
     └── ProtocolError             a director protocol message is malformed or unexpected
-        └── ProtocolVersionError  peers speak incompatible protocol versions
+        ├── ProtocolVersionError  peers speak incompatible protocol versions
+        ├── MalformedMessageError a line is not a valid message (carries the error code)
+        ├── AuthenticationError   the challenge-response failed, or a request came before it
+        ├── ConnectionClosedError the peer closed the connection
+        └── RemoteError           the director refused a request (carries the error code)
 """
 
 from __future__ import annotations
@@ -78,8 +84,19 @@ class RangeError(PowerDirectorError):
     """No range in the meter's table fits the requested value."""
 
 
+class ConfigError(PowerDirectorError):
+    """A director config file, command-line flag or secret source is invalid.
+
+    The message names the file (or flag, or environment variable) and the key at fault.
+    """
+
+
 class SessionStateError(PowerDirectorError):
     """A request is not allowed in the session's current state."""
+
+
+class DirectorBusyError(SessionStateError):
+    """Another client holds the director's one active session."""
 
 
 class ProtocolError(PowerDirectorError):
@@ -88,3 +105,39 @@ class ProtocolError(PowerDirectorError):
 
 class ProtocolVersionError(ProtocolError):
     """Client and director speak incompatible protocol versions."""
+
+
+class MalformedMessageError(ProtocolError):
+    """A protocol line is not a valid message.
+
+    Args:
+        code: the protocol error code to answer with (``bad_request``, ``too_large``,
+            ``unknown_type``).
+        reason: what is wrong with the line.
+    """
+
+    def __init__(self, code: str, reason: str) -> None:
+        self.code = code
+        super().__init__(reason)
+
+
+class AuthenticationError(ProtocolError):
+    """The challenge-response failed (wrong secret, replayed nonce), or a request preceded it."""
+
+
+class ConnectionClosedError(ProtocolError):
+    """The peer closed the connection (mid-message or while a reply was awaited)."""
+
+
+class RemoteError(ProtocolError):
+    """The director refused a request with ``Err(code, message)``.
+
+    Args:
+        code: the protocol error code (see ``docs/protocol.md``).
+        message: the director's explanation.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        self.message = message
+        super().__init__(f"director refused the request [{code}]: {message}")
