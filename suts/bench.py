@@ -99,7 +99,15 @@ def run(args: argparse.Namespace) -> int:
 
             workload = open_workload(args.workload or "digits")
             qsl = workload.qsl()
-        sut = open_sut(args.sut, qsl)
+        sut_spec = args.sut
+        if settings.mode is not loadgen.TestMode.PerformanceOnly and sut_spec.startswith(
+            "openvino"
+        ):
+            from suts.ov_config import pin_precision
+
+            # this CPU defaults to bf16; accuracy is judged at f32 unless the spec says otherwise
+            sut_spec = pin_precision(sut_spec, "f32")
+        sut = open_sut(sut_spec, qsl)
     except (LoadgenError, ValueError, OSError) as e:
         print(f"wattbench bench: {e}", file=sys.stderr)
         return EXIT_USAGE
