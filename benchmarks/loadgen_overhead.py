@@ -18,7 +18,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
 
 _WORKER = r"""
 import importlib, json, os, sys
@@ -59,13 +58,18 @@ def run_once(impl: str, scenario: str, qps: float, seconds: float) -> dict[str, 
     with tempfile.TemporaryDirectory() as tmp:
         proc = subprocess.run(
             [sys.executable, "-c", _WORKER, IMPLS[impl], scenario, str(qps), str(seconds), tmp],
-            capture_output=True, text=True, timeout=600, check=True,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=True,
         )
     result: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
 
 
-def _median_pair(scenario: str, key: str, qps: float, seconds: float, pairs: int) -> dict[str, float]:
+def _median_pair(
+    scenario: str, key: str, qps: float, seconds: float, pairs: int
+) -> dict[str, float]:
     values: dict[str, list[float]] = {"official": [], "ours": []}
     for _ in range(pairs):
         for impl in ("official", "ours"):
@@ -97,14 +101,19 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     results: dict[str, dict[str, float]] = {
         "SingleStream queries/s": _median_pair(
-            "SingleStream", "result_qps_with_loadgen_overhead", 400_000, args.seconds, args.pairs),
+            "SingleStream", "result_qps_with_loadgen_overhead", 400_000, args.seconds, args.pairs
+        ),
         "Offline samples/s": _median_pair(
-            "Offline", "result_samples_per_second", 700_000, args.seconds, args.pairs),
+            "Offline", "result_samples_per_second", 700_000, args.seconds, args.pairs
+        ),
     }
     levels = [float(x) for x in args.server_qps.split(",")]
-    server = {impl: max_valid_server_qps(impl, levels, args.seconds) for impl in ("official", "ours")}
+    server = {
+        impl: max_valid_server_qps(impl, levels, args.seconds) for impl in ("official", "ours")
+    }
     results["Server max VALID QPS (10 ms)"] = {
-        **server, "ratio": server["ours"] / server["official"] if server["official"] else 0.0,
+        **server,
+        "ratio": server["ours"] / server["official"] if server["official"] else 0.0,
         "runs": 1.0,
     }
     print(f"{'metric':32} {'official':>12} {'ours':>12} {'ours/official':>14}")
