@@ -12,6 +12,7 @@ Tree (extend here; one class per failure a caller may want to handle)::
     ├── SimulatorError            the simulated meter could not start or was misused
     ├── RangeError                no range in the table fits the requested value
     ├── ConfigError               a director config file, flag or secret source is invalid
+    ├── FileAccessError           a fetched path is outside the session or absent (carries code)
     ├── SessionStateError         a request is not allowed in the session's current state
     │   └── DirectorBusyError     another client holds the director's one active session
     └── ProtocolError             a director protocol message is malformed or unexpected
@@ -89,6 +90,19 @@ class ConfigError(PowerDirectorError):
 
     The message names the file (or flag, or environment variable) and the key at fault.
     """
+
+
+class FileAccessError(PowerDirectorError):
+    """A fetch named a file that is absent or lies outside the session folder.
+
+    Args:
+        code: ``"not_found"`` or ``"forbidden"`` (the protocol error code).
+        reason: the explanation sent to the client.
+    """
+
+    def __init__(self, code: str, reason: str) -> None:
+        self.code = code
+        super().__init__(reason)
 
 
 class SessionStateError(PowerDirectorError):

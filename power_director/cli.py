@@ -1,0 +1,213 @@
+"""``wattbench director``: open the meters, then serve clients until Ctrl-C.
+
+Example::
+
+    wattbench director --meter wt310e@serial:/dev/ttyUSB0 --data-dir /srv/wattbench \\
+        --secret-file /etc/wattbench/secret           # listens on 127.0.0.1:4950
+
+The meters are opened (and identified) before listening, so an absent or silent meter is
+reported at start, naming its spec and port, with a non-zero exit. Exit codes: 0 after Ctrl-C,
+1 when a meter or the listening socket fails, 2 for invalid options, config or secret.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from power_director.auth import load_secret, write_secret_file
+from power_director.config import DEFAULT_LISTEN, DirectorConfig, load_config
+from power_director.errors import ConfigError, MeterError, PowerDirectorError
+from power_director.meters.base import PowerMeter
+from power_director.server import RunningDirector, serve
+from power_director.session import Engine, EngineFactory
+
+__all__ = ["add_arguments", "build_config", "main", "open_meters", "run"]
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the director's options to ``parser``."""
+    parser.add_argument(
+        "--meter",
+        action="append",
+        metavar="SPEC",
+        dest="meters",
+        help="meter spec, e.g. wt310e@serial:/dev/ttyUSB0 (repeat for several meters)",
+    )
+    parser.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        help=f"address to listen on (default {DEFAULT_LISTEN}; 0.0.0.0:4950 for all interfaces)",
+    )
+    parser.add_argument("--data-dir", type=Path, metavar="DIR", help="where session folders go")
+    parser.add_argument(
+        "--secret-file",
+        type=Path,
+        metavar="FILE",
+        help="shared secret file (default: the WATTBENCH_SECRET environment variable)",
+    )
+    parser.add_argument("--config", type=Path, metavar="FILE", help="director TOML config file")
+    parser.add_argument(
+        "--generate-secret",
+        type=Path,
+        metavar="FILE",
+        help="write a new random secret to FILE (mode 0600) and exit",
+    )
+
+
+def build_config(args: argparse.Namespace) -> DirectorConfig:
+    """Return the config file's settings (if any) overridden by the flags given.
+
+    Raises:
+        ConfigError: invalid file or flag.
+    """
+    base = load_config(args.config) if args.config else DirectorConfig()
+    return base.replace(
+        meters=tuple(args.meters) if args.meters else None,
+        listen=args.listen,
+        data_dir=args.data_dir,
+        secret_file=args.secret_file,
+    )
+
+
+def open_meters(specs: Sequence[str]) -> list[tuple[str, PowerMeter, dict[str, Any]]]:
+    """Open every meter; return ``(name, meter, info)`` for each.
+
+    Raises:
+        MeterError: a meter cannot be opened (the message names the spec and the cause);
+            the ones already open are closed again.
+    """
+    from power_director.meters.registry import open_meter
+
+    opened: list[tuple[str, PowerMeter, dict[str, Any]]] = []
+    try:
+        for index, spec in enumerate(specs, 1):
+            try:
+                meter = open_meter(spec)
+                identity = meter.identify()
+            except PowerDirectorError as exc:
+                raise MeterError(f"cannot open meter {spec!r}: {exc}") from exc
+            model = meter.name or "meter"
+            name = f"{model}_{index}" if len(specs) > 1 else model
+            info = {
+                "spec": spec,
+                "name": name,
+                "model": meter.name,
+                "identity": f"{identity.manufacturer},{identity.model},{identity.serial},"
+                f"{identity.firmware}",
+                "channels": meter.channel_count,
+            }
+            log.info("meter %s open: %s", spec, info["identity"])
+            opened.append((name, meter, info))
+    except BaseException:
+        for _, meter, _ in opened:
+            _close_quietly(meter)
+        raise
+    return opened
+
+
+def _close_quietly(meter: PowerMeter) -> None:
+    try:
+        meter.close()
+    except Exception as exc:
+        log.warning("closing meter %s failed: %s", meter.name, exc)
+
+
+def _engine_factory(
+    meters: Sequence[tuple[str, PowerMeter]], sample_period_s: float | None
+) -> EngineFactory:
+    from power_director.measurement import MeasurementEngine
+
+    def factory(folder: Path) -> Engine:
+        engine: Engine = MeasurementEngine(meters, folder, sample_period_s=sample_period_s)
+        return engine
+
+    return factory
+
+
+def run(
+    args: argparse.Namespace,
+    *,
+    stop: threading.Event | None = None,
+    on_ready: Callable[[RunningDirector], None] | None = None,
+) -> int:
+    """Run the director for parsed ``args``; return the exit code.
+
+    ``stop`` (set it to stop) and ``on_ready`` exist for in-process tests; the command line
+    stops on Ctrl-C.
+    """
+    if args.generate_secret:
+        try:
+            write_secret_file(args.generate_secret)
+        except ConfigError as exc:
+            print(f"wattbench director: {exc}", file=sys.stderr)
+            return 2
+        print(f"wrote a new secret to {args.generate_secret}")
+        return 0
+    try:
+        config = build_config(args)
+        secret = load_secret(config.secret_file, env_var=config.secret_env)
+    except ConfigError as exc:
+        print(f"wattbench director: {exc}", file=sys.stderr)
+        return 2
+    if not config.meters:
+        print(
+            "wattbench director: no meter given: use --meter SPEC (e.g. --meter "
+            "wt310e@serial:/dev/ttyUSB0) or 'meters' in the config file",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        opened = open_meters(config.meters)
+    except PowerDirectorError as exc:
+        print(f"wattbench director: {exc}", file=sys.stderr)
+        return 1
+    try:
+        try:
+            factory = _engine_factory([(n, m) for n, m, _ in opened], config.sample_period_s)
+            director = serve(
+                config,
+                factory,
+                secret=secret,
+                meters_info=[info for _, _, info in opened],
+                meter_names=[n for n, _, _ in opened],
+            )
+        except (ImportError, OSError) as exc:
+            print(f"wattbench director: cannot start: {exc}", file=sys.stderr)
+            return 1
+        with director:
+            host, port = director.address
+            print(
+                f"wattbench director listening on {host}:{port} "
+                f"(meters: {', '.join(config.meters)}; sessions in {config.data_dir}); "
+                f"Ctrl-C stops",
+                flush=True,
+            )
+            if on_ready is not None:
+                on_ready(director)
+            try:
+                (stop or threading.Event()).wait()
+            except KeyboardInterrupt:
+                print("stopping", file=sys.stderr)
+    finally:
+        for _, meter, _ in opened:
+            _close_quietly(meter)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``wattbench director`` with ``argv``; return the exit code."""
+    parser = argparse.ArgumentParser(prog="wattbench director", description=__doc__.split("\n")[0])
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="-v INFO, -vv DEBUG")
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return run(args)
