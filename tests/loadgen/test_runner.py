@@ -338,3 +338,34 @@ def test_threaded_completion_is_thread_safe() -> None:
     for t in threads:
         t.join()
     assert rec.completed == 40_000 and rec.bad_count == 0
+
+
+def test_find_peak_performance_brackets_the_saturation_point(tmp_path: Path) -> None:
+    clock = FakeClock()
+
+    class QueueSut(RecordingSut):
+        """One server with 1 ms service: completes when its queue drains (fake time)."""
+
+        def __init__(self, clock: FakeClock) -> None:
+            super().__init__(clock, service_ns=0)
+            self.free_at = 0
+
+        def issue_queries(self, samples, complete) -> None:
+            now = self.clock.now_ns()
+            self.free_at = max(self.free_at, now) + 1_000_000
+            self.clock.advance(self.free_at - now)
+            complete([QuerySampleResponse(s.id) for s in samples])
+
+    s = _settings(
+        TestScenario.Server,
+        mode=TestMode.FindPeakPerformance,
+        server_target_qps=100.0,
+        min_query_count=500,
+        min_duration_ms=50,
+        server_find_peak_qps_decimals_of_precision=0,
+    )
+    r = _run(QueueSut(clock), s, tmp_path, clock)
+    assert r.performance is not None and r.performance.valid
+    peak = r.performance.query_count / r.performance.final_query_scheduled_s
+    assert 100 < peak < 1000  # a 1 ms server cannot sustain 1000 QPS
+    assert len(r.windows) > 4  # lower bound, widening and bisection probes
