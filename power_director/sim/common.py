@@ -67,13 +67,18 @@ def format_interval(interval_s: float) -> str:
     return f"{interval_s:g}S"
 
 
-def parse_interval(text: str, allowed_s: tuple[float, ...]) -> float:
-    """Parse ``250MS``/``0.25``/``1S`` and check it against the allowed intervals (224)."""
+def parse_interval(text: str, standard_s: tuple[float, ...], engine: MeasurementEngine) -> float:
+    """Parse ``250MS``/``0.25``/``1S`` and check it against the allowed intervals (224).
+
+    Allowed: the model's standard intervals, plus (a simulator extension) the configured
+    default and the interval in effect, so whatever ``:RATE?`` answered can be written back.
+    """
     value = parse_quantity(text, "S")
+    allowed_s = (*standard_s, engine.default_update_interval_s, engine.update_interval_s)
     for allowed in allowed_s:
         if abs(allowed - value) <= 1e-9 * allowed:
             return allowed
-    raise ScpiError(224, f"update interval {text!r} not in {allowed_s}")
+    raise ScpiError(224, f"update interval {text!r} not in {standard_s}")
 
 
 def stored_switch(context: MeterContext, spelling: str, default: bool) -> Command:

@@ -75,6 +75,11 @@ class MeasurementEngine:
         return self._interval_s
 
     @property
+    def default_update_interval_s(self) -> float:
+        """The configured interval (at start and after ``*RST``)."""
+        return self._config.update_interval_s
+
+    @property
     def update_count(self) -> int:
         """Updates completed so far (including no-data ones)."""
         return self._update_count

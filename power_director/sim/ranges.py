@@ -5,7 +5,7 @@ Tables (from ecosystem.md §4.1/§4.2, IM WT310E-17EN / IM 760401-01E excerpts):
 * WT310E voltage, crest factor 3: 15, 30, 60, 150, 300, 600 V; crest factor 6: 7.5 ... 300 V.
 * WT310E current, crest factor 3: 5, 10, 20, 50, 100, 200, 500 mA, 1, 2, 5, 10, 20 A;
   crest factor 6: half of each (assumption: the CF6 current table is not in our notes).
-* WT210 voltage as WT310E; current 0.5, 1, 2, 5, 10, 20 A at CF3, halved at CF6 (assumption).
+* WT210 (760401) as WT310E, 5 mA ... 20 A (assumption: the mA ranges are not in our notes).
 
 Over-range and auto-range thresholds (assumptions modelled on the WT manuals' wording, not
 checked on hardware): an input is over range when its RMS exceeds 140 % of the range or its
@@ -41,7 +41,6 @@ class MeterRanges:
 
 
 _WT310E_CURRENT_CF3 = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0)
-_WT210_CURRENT_CF3 = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0)
 _VOLTAGE_CF3 = (15.0, 30.0, 60.0, 150.0, 300.0, 600.0)
 
 WT310E_RANGES = MeterRanges(
@@ -50,7 +49,7 @@ WT310E_RANGES = MeterRanges(
 )
 WT210_RANGES = MeterRanges(
     voltage_v={3: _VOLTAGE_CF3, 6: tuple(v / 2 for v in _VOLTAGE_CF3)},
-    current_a={3: _WT210_CURRENT_CF3, 6: tuple(a / 2 for a in _WT210_CURRENT_CF3)},
+    current_a={3: _WT310E_CURRENT_CF3, 6: tuple(a / 2 for a in _WT310E_CURRENT_CF3)},
 )
 
 

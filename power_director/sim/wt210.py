@@ -5,7 +5,8 @@ Source: ecosystem.md §4.2 (yoko-tool's WT210 table, IM 760401-01E excerpts). Be
 ``:CONFigure``, crest factor 3|6, integration without ``:STATe?``):
 
 * ``:MEASure[:NORMal]:ITEM:<name> ON|OFF`` with names V, A, W, VA, VAR, PF, DEGRee, VHZ,
-  AHZ, WH, WHP, WHM, AH, AHP, AHM, VPK, APK, TIME; ``:MEASure[:NORMal]:VALue?`` returns the
+  AHZ, WH, WHP, WHM, AH, AHP, AHM, MATH (always no data: MATH is not simulated), VPK, APK,
+  TIME; ``:MEASure[:NORMal]:VALue?`` returns the
   enabled items in that fixed order, NR3, ``9.91E+37`` for no data and ``9.9E+37`` for over
   range.
 * ``:SAMPle:RATE <0.1|0.25|0.5|1|2|5 s>`` (``100MS`` style accepted), ``:SAMPle:HOLD``.
@@ -103,12 +104,14 @@ def wt210_commands(context: MeterContext) -> list[Command]:
         args.exactly(0)
         reading = engine.reading(args.now_s)
         values = [
-            math.nan if q is None else reading.value(q) for name, q in ITEMS.items() if enabled[name]
+            math.nan if q is None else reading.value(q)
+            for name, q in ITEMS.items()
+            if enabled[name]
         ]
         return ",".join(format_wt210_value(v) for v in values)
 
     def set_rate(args: Args) -> None:
-        engine.set_update_interval(args.now_s, parse_interval(args.exactly(1)[0], RATES_S))
+        engine.set_update_interval(args.now_s, parse_interval(args.exactly(1)[0], RATES_S, engine))
 
     def set_hold(args: Args) -> None:
         on = parse_bool(args.exactly(1)[0])

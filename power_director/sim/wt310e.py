@@ -5,7 +5,8 @@ MLPerf power-dev usage). Beyond :mod:`~power_director.sim.common` and
 :mod:`~power_director.sim.input_commands`:
 
 * ``:RATE <time>`` / ``:RATE?``: 100MS, 250MS, 500MS, 1S, 2S, 5S, 10S, 20S (``AUTO`` is
-  not simulated and refused with 224).
+  not simulated and refused with 224); also the simulator's configured interval and the
+  one in effect, so a driver can restore what ``:RATE?`` said (simulator extension).
 * ``:NUMeric:FORMat ASCii|FLOat``; ``:NUMeric[:NORMal]:NUMber <1..255>|ALL``;
   ``:NUMeric[:NORMal]:ITEM<1..255> NONE|<function>[,<element>[,TOTal]]``;
   ``:NUMeric[:NORMal]:VALue? [<n>]`` (ASCII: NR3 comma list, ``NAN`` = no data,
@@ -20,7 +21,9 @@ MLPerf power-dev usage). Beyond :mod:`~power_director.sim.common` and
 
 Assumptions: after ``*RST`` items 1-10 are U, I, P, S, Q, LAMBda, PHI, FU, FI, NONE of
 element 1 and NUMber is 10, and every ``PRESet`` gives that layout; ``TIME`` is reported in
-seconds; element 1 is the only element (``SIGMa`` and 2-3 are refused with 224).
+seconds; element 1 is the only element (``SIGMa`` and 2-3 are refused with 224);
+``URANge`` / ``IRANge`` items (range in effect, V / A; named in yoko-tool's item list, not
+in our manual excerpts) are reported even when there is no data.
 """
 
 from __future__ import annotations
@@ -122,7 +125,7 @@ def wt310e_commands(context: MeterContext) -> list[Command]:
     context.reset_hooks.append(items.reset)
 
     def set_rate(args: Args) -> None:
-        engine.set_update_interval(args.now_s, parse_interval(args.exactly(1)[0], RATES_S))
+        engine.set_update_interval(args.now_s, parse_interval(args.exactly(1)[0], RATES_S, engine))
 
     def set_item(args: Args) -> None:
         index = args.suffix(1, MAX_ITEMS)

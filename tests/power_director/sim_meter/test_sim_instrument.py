@@ -392,3 +392,29 @@ def test_long_catch_up_is_bounded_and_integrates_the_gap() -> None:
     p, wh = values(sim)
     assert p == pytest.approx(3600.0)
     assert wh == pytest.approx(3600.0, rel=1e-6)
+
+
+def test_range_items_report_the_range_in_effect_even_without_data() -> None:
+    sim, clock = make(watts=50.0)  # 0.23 A: below 30 % of 1 A, above 30 % of 0.5 A
+    sim.handle_line(":NUM:NORM:NUM 3;ITEM1 URANge,1;ITEM2 IRANGE,1;ITEM3 P,1;:INP:CURR:RANG 1")
+    assert sim.handle_line(":NUM:VAL?") == "600.00E+00,1.0000E+00,NAN"
+    sim.handle_line(":INP:CURR:AUTO ON")
+    clock.advance(5 * INTERVAL_S)
+    assert values(sim)[1] == 0.5
+
+
+def test_rate_reply_can_be_written_back_even_when_not_a_real_rate() -> None:
+    sim, _ = make(update_interval_s=0.005)
+    sim.handle_line(":COMM:HEAD OFF")
+    assert sim.handle_line(":RATE?") == "5MS"
+    sim.handle_line(":RATE 250MS;:RATE 5MS;:SIM:RATE 2MS;:RATE 2MS")
+    assert sim.handle_line(":RATE?") == "2MS"
+    sim.handle_line(":RATE 3MS")
+    assert sim.handle_line(":STAT:ERR?") == '224,"Illegal parameter value"'
+
+
+def test_wt210_math_item_has_no_data() -> None:
+    sim, clock = make("wt210")
+    clock.advance(INTERVAL_S)
+    sim.handle_line(":MEAS:ITEM:V OFF;:MEAS:ITEM:A OFF;:MEAS:ITEM:W OFF;:MEAS:ITEM:MATH ON")
+    assert sim.handle_line(":MEAS:VAL?") == "9.91E+37"
