@@ -8,4 +8,4 @@ PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e .
-exec .venv/bin/wattbench bench --sut null --scenario Offline --duration-ms 5000 --out wattbench-bench "$@"
+exec .venv/bin/wattbench bench --sut null --scenario Server --target-qps 2000 --duration-ms 5000 --out wattbench-bench "$@"
