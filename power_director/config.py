@@ -26,6 +26,7 @@ from typing import Any
 from power_director.auth import SECRET_ENV_VAR
 from power_director.errors import ConfigError
 from power_director.protocol import DEFAULT_PORT, MAX_LINE_BYTES
+from power_director.transport.tcp import split_host_port
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -49,12 +50,12 @@ def parse_listen(text: str, *, where: str = "listen") -> tuple[str, int]:
     Raises:
         ConfigError: malformed address or port out of 0-65535 (0 picks a free port).
     """
-    host, sep, port_text = text.rpartition(":")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    if not sep or not host or not port_text.isdigit() or int(port_text) > 65535:
-        raise ConfigError(f"{where}: expected HOST:PORT (e.g. {DEFAULT_LISTEN}), got {text!r}")
-    return host, int(port_text)
+    try:
+        return split_host_port(text, allow_port_zero=True)
+    except ValueError:
+        raise ConfigError(
+            f"{where}: expected HOST:PORT (e.g. {DEFAULT_LISTEN}), got {text!r}"
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from power_director.sim.config import SimulatorConfig
 from power_director.sim.instrument import Clock, SimulatedInstrument
 from power_director.sim.load import ConstantLoad, LoadModel
 from power_director.sim.server import StreamServer
+from power_director.transport.tcp import split_host_port
 
 __all__ = ["RunningSimulator", "parse_tcp_address", "start_simulator"]
 
@@ -111,18 +112,10 @@ class RunningSimulator:
 
 def parse_tcp_address(address: str) -> tuple[str, int]:
     """Split ``host:port`` (``[v6]:port`` too; a missing host means 127.0.0.1)."""
-    host, sep, port_text = address.rpartition(":")
-    if not sep:
-        raise SimulatorError(f"TCP address {address!r} is not HOST:PORT")
-    host = host.strip("[]") or "127.0.0.1"
     try:
-        port = int(port_text)
-    except ValueError:
-        reason = f"TCP address {address!r}: port {port_text!r} is not a number"
-        raise SimulatorError(reason) from None
-    if not 0 <= port <= 65535:
-        raise SimulatorError(f"TCP address {address!r}: port out of range")
-    return host, port
+        return split_host_port(address, default_host="127.0.0.1", allow_port_zero=True)
+    except ValueError as e:
+        raise SimulatorError(f"TCP address {address!r}: {e}") from None
 
 
 def _is_loopback(host: str) -> bool:

@@ -16,19 +16,32 @@ from power_director.transport.base import Transport
 log = logging.getLogger(__name__)
 
 
-def split_host_port(address: str) -> tuple[str, int]:
+def split_host_port(
+    address: str, *, default_host: str | None = None, allow_port_zero: bool = False
+) -> tuple[str, int]:
     """Split ``host:port`` (or ``[v6addr]:port``) into its parts.
 
+    The one ``HOST:PORT`` parser of the package: meter addresses, the director's listen
+    address and the simulator's TCP address all use it.
+
+    Args:
+        address: the text to split.
+        default_host: host used when the text is ``:port``; None makes a missing host an error.
+        allow_port_zero: accept port 0 ("pick a free port", for listening sockets).
+
     Raises:
-        ValueError: the address has no valid port.
+        ValueError: the address has no host (and no default) or no valid port.
     """
     host, sep, port_text = address.rpartition(":")
-    if not sep or not host or not port_text.isdigit():
+    host = host.strip("[]") or (default_host or "")
+    if not sep or not host:
         raise ValueError(f"expected HOST:PORT, got {address!r}")
+    if not port_text.isdigit():
+        raise ValueError(f"port {port_text!r} is not a number in {address!r}")
     port = int(port_text)
-    if not 0 < port < 65536:
+    if not (0 if allow_port_zero else 1) <= port <= 65535:
         raise ValueError(f"port out of range in {address!r}")
-    return host.strip("[]"), port
+    return host, port
 
 
 class TcpTransport(Transport):

@@ -115,7 +115,7 @@ def test_port_is_released_after_close() -> None:
     [
         ("0.0.0.0:0", "only loopback"),
         ("10.1.2.3:5025", "only loopback"),
-        ("nonsense", "not HOST:PORT"),
+        ("nonsense", "expected HOST:PORT"),
         ("127.0.0.1:http", "not a number"),
         ("127.0.0.1:70000", "out of range"),
     ],
