@@ -3,6 +3,7 @@
 Modules:
     spec       parse ``scheme:target?options`` SUT spec strings
     registry   ``open_sut(spec, qsl)`` and the ``@register_sut`` decorator
+    spec_registry  the scheme -> factory registry both SUTs and workloads use
     null       NullSut (inline), ThreadedNullSut (worker threads), SyntheticQsl
     errors     SutError tree
 

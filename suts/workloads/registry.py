@@ -8,37 +8,34 @@ listing workloads imports neither scikit-learn nor OpenVINO.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable
 
 from suts.errors import SutSpecError
 from suts.spec import SutSpec, parse_sut_spec
+from suts.spec_registry import SpecRegistry
 from suts.workloads.base import Workload
 
 WorkloadFactory = Callable[[SutSpec], Workload]
 
 DEFAULT_WORKLOAD = "digits"
-_FACTORIES: dict[str, WorkloadFactory] = {}
-_LAZY_MODULES: dict[str, str] = {
-    "digits": "suts.workloads.digits",
-    "imagenet": "suts.workloads.imagenet",
-    "resnet50-synthetic": "suts.workloads.synthetic",
-}
+_REGISTRY: SpecRegistry[WorkloadFactory] = SpecRegistry(
+    "workload",
+    {
+        "digits": "suts.workloads.digits",
+        "imagenet": "suts.workloads.imagenet",
+        "resnet50-synthetic": "suts.workloads.synthetic",
+    },
+)
 
 
 def register_workload(name: str) -> Callable[[WorkloadFactory], WorkloadFactory]:
     """Register ``factory`` for workload ``name`` (decorator)."""
-
-    def deco(factory: WorkloadFactory) -> WorkloadFactory:
-        _FACTORIES[name] = factory
-        return factory
-
-    return deco
+    return _REGISTRY.register(name)
 
 
 def known_workloads() -> list[str]:
     """Return every workload name that can be opened."""
-    return sorted(set(_FACTORIES) | set(_LAZY_MODULES))
+    return _REGISTRY.known()
 
 
 def open_workload(spec: str | SutSpec = DEFAULT_WORKLOAD) -> Workload:
@@ -48,15 +45,7 @@ def open_workload(spec: str | SutSpec = DEFAULT_WORKLOAD) -> Workload:
         SutSpecError: unknown workload or bad options (the message names the spec).
     """
     parsed = parse_sut_spec(spec) if isinstance(spec, str) else spec
-    if parsed.scheme not in _FACTORIES and parsed.scheme in _LAZY_MODULES:
-        importlib.import_module(_LAZY_MODULES[parsed.scheme])
-    factory = _FACTORIES.get(parsed.scheme)
-    if factory is None:
-        raise SutSpecError(
-            f"unknown workload {parsed.scheme!r} in {parsed.text!r}; "
-            f"known: {', '.join(known_workloads())}"
-        )
-    return factory(parsed)
+    return _REGISTRY.resolve(parsed)(parsed)
 
 
 def check_options(spec: SutSpec, known: Iterable[str], allow_target: bool = False) -> None:
