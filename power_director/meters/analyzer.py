@@ -21,18 +21,16 @@ import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeAlias
+from typing import Any, ClassVar
 
-from power_director.errors import MeterError, PowerDirectorError, RangeError
+from power_director.errors import MeterError, RangeError
 from power_director.meters.base import MeterConfig, MeterIdentity, RangeTable, ScpiMeter
 from power_director.meters.commands import Command
-from power_director.meters.uncertainty import AccuracySpec, watts_uncertainty
-from power_director.meters.values import GarbledFieldError, parse_field
-from power_director.samples import FLAG_GARBLED, ChannelReading
+from power_director.meters.uncertainty import AccuracySpec
+from power_director.meters.values import Field, GarbledFieldError, build_reading, parse_field
+from power_director.samples import ChannelReading
 
 log = logging.getLogger(__name__)
-
-Field: TypeAlias = "tuple[float, str | None]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +102,6 @@ class AnalyzerMeter(ScpiMeter):
         self._interval_s = self.spec.intervals_s[0] if len(self.spec.intervals_s) == 1 else math.nan
         self._frequency_hz = 50.0
         self._integrating = False
-        self._saved: list[tuple[Command, dict[str, Any], str]] | None = None
 
     @classmethod
     def describe(cls, name: str) -> str:
@@ -149,9 +146,6 @@ class AnalyzerMeter(ScpiMeter):
     def _stop_integration(self) -> None:
         """Stop the integrator started by :meth:`_start_integration`."""
 
-    def _return_to_local(self) -> None:
-        """Hand the front panel back after the state is restored."""
-
     def _format_range(self, value: float, unit: str) -> str:
         """Format a fixed range for the range commands (``unit`` is ``"V"`` or ``"A"``)."""
         return f"{value:g}"
@@ -173,10 +167,8 @@ class AnalyzerMeter(ScpiMeter):
         """Identify, set up communication, save the initial state and program the items."""
         identity = self.require_identity(self.spec.idn_models)
         self._setup_communication()
-        self._saved = [
-            (command, fields, self.ask(command, **fields))
-            for command, fields in self._state_commands()
-        ]
+        self.save_state(self._state_commands())
+        assert self._saved is not None
         autos: dict[str, bool] = {}
         for command, _, reply in self._saved:
             on = reply.strip().upper() in {"1", "ON", self.AUTO_ON.upper()}
@@ -299,15 +291,7 @@ class AnalyzerMeter(ScpiMeter):
         try:
             fields = self._parse_values(reply)
         except GarbledFieldError as exc:
-            self.garbled_count += 1
-            log.warning(
-                "%s garbled reply %r (%s); reading marked invalid",
-                self.transport.resource,
-                reply.encode("ascii", "surrogateescape"),
-                exc,
-            )
-            self.transport.discard_input()
-            return [ChannelReading.invalid(FLAG_GARBLED) for _ in self._channels]
+            return self.garbled_readings(reply, exc, len(self._channels))
         per_channel: list[dict[str, Field]] = [{} for _ in self._channels]
         for (position, quantity), field in zip(self._layout, fields, strict=True):
             per_channel[position][quantity] = field
@@ -324,37 +308,13 @@ class AnalyzerMeter(ScpiMeter):
         return out
 
     def _reading(self, values: dict[str, Field]) -> ChannelReading:
-        flags = frozenset(f for key, (_, f) in values.items() if f and not key.endswith("_range"))
-        volts_range = values.get("volts_range", (math.nan, None))[0]
-        amps_range = values.get("amps_range", (math.nan, None))[0]
-        vr = self._volts_range if math.isnan(volts_range) else volts_range
-        ar = self._amps_range if math.isnan(amps_range) else amps_range
-        watts = values["watts"][0]
-        uncertainty = math.nan
-        if not flags and self.accuracy and vr is not None and ar is not None:
-            uncertainty = watts_uncertainty(
-                watts,
-                vr * ar,
-                self.accuracy,
-                frequency_hz=self._frequency_hz,
-                crest_factor=self._crest_factor,
-            )
-        energy: float | None = None
-        if "energy_wh" in values:
-            energy = values["energy_wh"][0] * 3600.0
-        elif "energy_j" in values:
-            energy = values["energy_j"][0]
-        return ChannelReading(
-            volts=values["volts"][0],
-            amps=values["amps"][0],
-            watts=watts,
-            power_factor=values["power_factor"][0],
-            energy_joules=energy,
-            volts_range=vr,
-            amps_range=ar,
-            watts_uncertainty=uncertainty,
-            valid=not flags,
-            flags=flags,
+        return build_reading(
+            values,
+            self._volts_range,
+            self._amps_range,
+            self.accuracy,
+            frequency_hz=self._frequency_hz,
+            crest_factor=self._crest_factor,
         )
 
     def _end_integration(self) -> None:
@@ -362,16 +322,5 @@ class AnalyzerMeter(ScpiMeter):
             self._stop_integration()
             self._integrating = False
 
-    def close(self) -> None:
-        """Restore the state saved at :meth:`open`, return to local, close the transport."""
-        try:
-            if self._saved is not None and not self.transport.closed:
-                self._end_integration()
-                for command, fields, reply in self._saved:
-                    self.send(command, reply, **fields)
-                self._return_to_local()
-                self._saved = None
-        except PowerDirectorError as exc:
-            log.warning("%s: could not restore the initial state: %s", self.transport.resource, exc)
-        finally:
-            self.close_transport()
+    def _before_restore(self) -> None:
+        self._end_integration()

@@ -19,9 +19,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from power_director.errors import MeterError, MeterProtocolError, RangeError, TransportError
+from power_director.errors import (
+    MeterError,
+    MeterProtocolError,
+    PowerDirectorError,
+    RangeError,
+    TransportError,
+)
 from power_director.meters.commands import Command
-from power_director.samples import ChannelReading
+from power_director.samples import FLAG_GARBLED, ChannelReading
 from power_director.transport.base import Transport
 
 log = logging.getLogger(__name__)
@@ -191,6 +197,8 @@ class ScpiMeter:
         self.name = model or self.default_model
         self.identity: MeterIdentity | None = None
         self.garbled_count = 0
+        # (command, fields, reply) queried at open, written back in this order at close
+        self._saved: list[tuple[Command, dict[str, Any], str]] | None = None
 
     @classmethod
     def commands(cls) -> list[Command]:
@@ -252,6 +260,47 @@ class ScpiMeter:
         if errors:
             log.warning("%s error queue: %s", self.transport.resource, errors)
         return errors
+
+    def save_state(self, commands: list[tuple[Command, dict[str, Any]]]) -> None:
+        """Query ``commands`` and remember the replies for :meth:`close` to restore."""
+        self._saved = [
+            (command, fields, self.ask(command, **fields)) for command, fields in commands
+        ]
+
+    def garbled_readings(self, reply: str, reason: Exception, count: int) -> list[ChannelReading]:
+        """Count and log a reply that could not be parsed; return ``count`` invalid readings."""
+        self.garbled_count += 1
+        log.warning(
+            "%s garbled reply %r (%s); reading marked invalid",
+            self.transport.resource,
+            reply.encode("ascii", "surrogateescape"),
+            reason,
+        )
+        self.transport.discard_input()
+        return [ChannelReading.invalid(FLAG_GARBLED) for _ in range(count)]
+
+    def _before_restore(self) -> None:
+        """Hook: stop what the driver started (integration) before the state is restored."""
+
+    def _return_to_local(self) -> None:
+        """Hook: hand the front panel back after the state is restored."""
+
+    def close(self) -> None:
+        """Restore the state saved at open, return to local, close the transport.
+
+        Failures while restoring are logged, never raised: the transport is closed regardless.
+        """
+        try:
+            if self._saved is not None and not self.transport.closed:
+                self._before_restore()
+                for command, fields, reply in self._saved:
+                    self.send(command, reply, **fields)
+                self._return_to_local()
+                self._saved = None
+        except PowerDirectorError as exc:
+            log.warning("%s: could not restore the initial state: %s", self.transport.resource, exc)
+        finally:
+            self.close_transport()
 
     def close_transport(self) -> None:
         """Close the transport, logging (not raising) failures."""

@@ -27,11 +27,12 @@ import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from power_director.meters.analyzer import AnalyzerMeter, AnalyzerModel, Field
+from power_director.meters.analyzer import AnalyzerMeter, AnalyzerModel
 from power_director.meters.base import RangeTable
 from power_director.meters.commands import Command
 from power_director.meters.registry import register_meter
 from power_director.meters.uncertainty import AccuracyBand, AccuracySpec
+from power_director.meters.values import Field
 from power_director.samples import FLAG_NO_DATA, FLAG_OVER_RANGE
 
 log = logging.getLogger(__name__)

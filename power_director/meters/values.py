@@ -13,7 +13,8 @@ import math
 import re
 from collections.abc import Mapping
 
-from power_director.samples import FLAG_NO_DATA, FLAG_OVER_RANGE
+from power_director.meters.uncertainty import AccuracySpec, watts_uncertainty
+from power_director.samples import FLAG_NO_DATA, FLAG_OVER_RANGE, ChannelReading
 
 log = logging.getLogger(__name__)
 
@@ -91,3 +92,53 @@ def parse_fields(
     if len(fields) != count:
         raise GarbledFieldError(f"expected {count} fields, got {len(fields)}")
     return [parse_field(f, sentinels=sentinels) for f in fields]
+
+
+Field = tuple[float, str | None]
+
+
+def build_reading(
+    values: Mapping[str, Field],
+    volts_range: float | None,
+    amps_range: float | None,
+    accuracy: AccuracySpec | None,
+    *,
+    frequency_hz: float,
+    crest_factor: int,
+) -> ChannelReading:
+    """Turn one channel's parsed fields into a :class:`ChannelReading`.
+
+    ``values`` maps quantities (``volts``, ``amps``, ``watts``, ``power_factor``, optionally
+    ``energy_wh`` / ``energy_j`` and the ranges the meter reported, ``volts_range`` /
+    ``amps_range``) to parsed fields. A reported range wins over the driver's ``volts_range`` /
+    ``amps_range``. Any flagged quantity (ranges excepted) makes the reading invalid; the W
+    uncertainty is computed only for a valid reading with known ranges and accuracy (else NaN).
+    """
+    flags = frozenset(f for key, (_, f) in values.items() if f and not key.endswith("_range"))
+    reported_v = values.get("volts_range", (math.nan, None))[0]
+    reported_a = values.get("amps_range", (math.nan, None))[0]
+    vr = volts_range if math.isnan(reported_v) else reported_v
+    ar = amps_range if math.isnan(reported_a) else reported_a
+    watts = values["watts"][0]
+    uncertainty = math.nan
+    if not flags and accuracy is not None and vr is not None and ar is not None:
+        uncertainty = watts_uncertainty(
+            watts, vr * ar, accuracy, frequency_hz=frequency_hz, crest_factor=crest_factor
+        )
+    energy: float | None = None
+    if "energy_wh" in values:
+        energy = values["energy_wh"][0] * 3600.0
+    elif "energy_j" in values:
+        energy = values["energy_j"][0]
+    return ChannelReading(
+        volts=values["volts"][0],
+        amps=values["amps"][0],
+        watts=watts,
+        power_factor=values["power_factor"][0],
+        energy_joules=energy,
+        volts_range=vr,
+        amps_range=ar,
+        watts_uncertainty=uncertainty,
+        valid=not flags,
+        flags=flags,
+    )

@@ -23,12 +23,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from power_director.errors import PowerDirectorError, RangeError
+from power_director.errors import RangeError
 from power_director.meters.base import MeterConfig, MeterIdentity, RangeTable, ScpiMeter
 from power_director.meters.commands import Command
-from power_director.meters.uncertainty import ACCURACY, AccuracySpec, watts_uncertainty
-from power_director.meters.values import GarbledFieldError, parse_fields
-from power_director.samples import FLAG_GARBLED, ChannelReading
+from power_director.meters.uncertainty import ACCURACY, AccuracySpec
+from power_director.meters.values import Field, GarbledFieldError, build_reading, parse_fields
+from power_director.samples import ChannelReading
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,6 @@ class YokogawaMeter(ScpiMeter):
         self._frequency_hz = 50.0
         self._integrating = False
         self._integration_items = False
-        self._saved: list[tuple[Command, dict[str, Any], str]] | None = None
 
     @classmethod
     def describe(cls, name: str) -> str:
@@ -200,10 +199,7 @@ class YokogawaMeter(ScpiMeter):
         self.send(self.HEADER, "OFF")
         self.send(self.VERBOSE, "OFF")
         self._setup_communication()
-        saved = []
-        for command, fields in self._state_commands():
-            saved.append((command, fields, self.ask(command, **fields)))
-        self._saved = saved
+        self.save_state(self._state_commands())
         self._adopt_saved_state()
         self._apply_items(self._channels, False)
         return identity
@@ -330,15 +326,7 @@ class YokogawaMeter(ScpiMeter):
         try:
             fields = parse_fields(reply, len(self._layout))
         except GarbledFieldError as exc:
-            self.garbled_count += 1
-            log.warning(
-                "%s garbled reply %r (%s); reading marked invalid",
-                self.transport.resource,
-                reply.encode("ascii", "surrogateescape"),
-                exc,
-            )
-            self.transport.discard_input()
-            return [ChannelReading.invalid(FLAG_GARBLED) for _ in self._channels]
+            return self.garbled_readings(reply, exc, len(self._channels))
         per_channel: list[dict[str, tuple[float, str | None]]] = [{} for _ in self._channels]
         for (position, quantity), field in zip(self._layout, fields, strict=True):
             per_channel[position][quantity] = field
@@ -347,36 +335,14 @@ class YokogawaMeter(ScpiMeter):
             for ch, values in zip(self._channels, per_channel, strict=True)
         ]
 
-    def _reading(self, channel: int, values: dict[str, tuple[float, str | None]]) -> ChannelReading:
-        flags = frozenset(f for key, (_, f) in values.items() if f and not key.endswith("_range"))
-        volts_range = values["volts_range"][0] if "volts_range" in values else None
-        amps_range = values["amps_range"][0] if "amps_range" in values else None
-        if volts_range is None or math.isnan(volts_range):
-            volts_range = self._volts_range.get(channel)
-        if amps_range is None or math.isnan(amps_range):
-            amps_range = self._amps_range.get(channel)
-        watts = values["watts"][0]
-        uncertainty = math.nan
-        if not flags and self.accuracy and volts_range is not None and amps_range is not None:
-            uncertainty = watts_uncertainty(
-                watts,
-                volts_range * amps_range,
-                self.accuracy,
-                frequency_hz=self._frequency_hz,
-                crest_factor=self._crest_factor,
-            )
-        energy = values.get("energy_wh")
-        return ChannelReading(
-            volts=values["volts"][0],
-            amps=values["amps"][0],
-            watts=watts,
-            power_factor=values["power_factor"][0],
-            energy_joules=energy[0] * 3600.0 if energy is not None else None,
-            volts_range=volts_range,
-            amps_range=amps_range,
-            watts_uncertainty=uncertainty,
-            valid=not flags,
-            flags=flags,
+    def _reading(self, channel: int, values: dict[str, Field]) -> ChannelReading:
+        return build_reading(
+            values,
+            self._volts_range.get(channel),
+            self._amps_range.get(channel),
+            self.accuracy,
+            frequency_hz=self._frequency_hz,
+            crest_factor=self._crest_factor,
         )
 
     def _stop_integration(self) -> None:
@@ -385,16 +351,8 @@ class YokogawaMeter(ScpiMeter):
             self.send(self.INTEGRATE_RESET)
             self._integrating = False
 
-    def close(self) -> None:
-        """Restore the state saved at :meth:`open`, return to local, close the transport."""
-        try:
-            if self._saved is not None and not self.transport.closed:
-                self._stop_integration()
-                for command, fields, reply in self._saved:
-                    self.send(command, reply, **fields)
-                self.send(self.REMOTE, "OFF")
-                self._saved = None
-        except PowerDirectorError as exc:
-            log.warning("%s: could not restore the initial state: %s", self.transport.resource, exc)
-        finally:
-            self.close_transport()
+    def _before_restore(self) -> None:
+        self._stop_integration()
+
+    def _return_to_local(self) -> None:
+        self.send(self.REMOTE, "OFF")
