@@ -64,8 +64,7 @@ def _fixed_period_count(eff: EffectiveSettings, gen_duration_ns: int) -> int:
     # minimum count is reached
     period = max(eff.period_ns, 1)
     k_stop = max(math.ceil(gen_duration_ns / period), eff.min_query_count - 1, 0)
-    count = k_stop + 1
-    return min(count, eff.max_query_count) if eff.max_query_count else count
+    return _cap(k_stop + 1, eff)
 
 
 def _cap(count: int, eff: EffectiveSettings) -> int:

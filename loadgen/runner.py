@@ -179,8 +179,8 @@ class _Run:
             )
         for key in detail_entries.LOGGER_COUNTERS:
             d.log(key, 0)
-        done = [t for t in rec.complete_ns[1 : rec.issued + 1] if t]
-        last = max(done) if done else out.start_ns
+        # not-yet-completed slots hold 0, so the plain max is the last completion
+        last = max(rec.complete_ns[1 : rec.issued + 1], default=0) or out.start_ns
         window = PassWindow(
             mode="performance" if performance else "accuracy",
             begin_wall_ns=out.start_wall_ns,
@@ -232,7 +232,7 @@ class _Run:
         self.accuracy.flush()
 
 
-def _log_paths(log_settings: LogSettings, out_dir: Path | None) -> dict[str, Path] | None:
+def _log_paths(log_settings: LogSettings, out_dir: Path | None) -> dict[str, Path]:
     o = log_settings.log_output
     base = Path(out_dir) if out_dir is not None else Path(o.outdir)
     prefix = o.prefix
