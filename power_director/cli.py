@@ -24,10 +24,12 @@ from power_director.auth import load_secret, write_secret_file
 from power_director.config import DEFAULT_LISTEN, DirectorConfig, load_config
 from power_director.errors import ConfigError, MeterError, PowerDirectorError
 from power_director.meters.base import PowerMeter
+from power_director.reconnect import ReconnectingMeter, reconnect_meter
+from power_director.sampler import SampleSink
 from power_director.server import RunningDirector, serve
 from power_director.session import Engine, EngineFactory
 
-__all__ = ["add_arguments", "build_config", "main", "open_meters", "run"]
+__all__ = ["add_arguments", "build_config", "engine_factory", "main", "open_meters", "run"]
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,9 @@ def build_config(args: argparse.Namespace) -> DirectorConfig:
 def open_meters(specs: Sequence[str]) -> list[tuple[str, PowerMeter, dict[str, Any]]]:
     """Open every meter; return ``(name, meter, info)`` for each.
 
+    Each meter is a :class:`~power_director.reconnect.ReconnectingMeter`: after a transport
+    error the engine built by :func:`engine_factory` reopens it from its spec.
+
     Raises:
         MeterError: a meter cannot be opened (the message names the spec and the cause);
             the ones already open are closed again.
@@ -90,7 +95,7 @@ def open_meters(specs: Sequence[str]) -> list[tuple[str, PowerMeter, dict[str, A
     try:
         for index, spec in enumerate(specs, 1):
             try:
-                meter = open_meter(spec)
+                meter: PowerMeter = ReconnectingMeter(spec, open_meter(spec))
                 identity = meter.identify()
             except PowerDirectorError as exc:
                 raise MeterError(f"cannot open meter {spec!r}: {exc}") from exc
@@ -103,6 +108,8 @@ def open_meters(specs: Sequence[str]) -> list[tuple[str, PowerMeter, dict[str, A
                 "identity": f"{identity.manufacturer},{identity.model},{identity.serial},"
                 f"{identity.firmware}",
                 "channels": meter.channel_count,
+                "update_interval_s": meter.update_interval_s,
+                "simulated": bool(getattr(meter, "simulated", False)),
             }
             log.info("meter %s open: %s", spec, info["identity"])
             opened.append((name, meter, info))
@@ -120,13 +127,30 @@ def _close_quietly(meter: PowerMeter) -> None:
         log.warning("closing meter %s failed: %s", meter.name, exc)
 
 
-def _engine_factory(
-    meters: Sequence[tuple[str, PowerMeter]], sample_period_s: float | None
+def engine_factory(
+    opened: Sequence[tuple[str, PowerMeter, dict[str, Any]]],
+    sample_period_s: float | None,
+    *,
+    observers: Sequence[SampleSink] = (),
 ) -> EngineFactory:
+    """Return the session engine factory for meters from :func:`open_meters`.
+
+    Each session's :class:`~power_director.measurement.MeasurementEngine` reopens a meter from
+    its spec after a transport error (:func:`~power_director.reconnect.reconnect_meter`);
+    ``observers`` receive every sample and gap (e.g. the Prometheus exporter).
+    """
     from power_director.measurement import MeasurementEngine
 
+    meters = [(name, meter) for name, meter, _ in opened]
+
     def factory(folder: Path) -> Engine:
-        engine: Engine = MeasurementEngine(meters, folder, sample_period_s=sample_period_s)
+        engine: Engine = MeasurementEngine(
+            meters,
+            folder,
+            sample_period_s=sample_period_s,
+            reconnect=reconnect_meter,
+            observers=observers,
+        )
         return engine
 
     return factory
@@ -171,7 +195,7 @@ def run(
         return 1
     try:
         try:
-            factory = _engine_factory([(n, m) for n, m, _ in opened], config.sample_period_s)
+            factory = engine_factory(opened, config.sample_period_s)
             director = serve(
                 config,
                 factory,

@@ -53,7 +53,7 @@ from power_director.phase_stats import (
 )
 from power_director.powerlog import PowerLogWriter, read_power_log
 from power_director.ranging import RangeChoice, RangeSetting, RangingPeaks, choose_ranges
-from power_director.sampler import Reconnect, Sampler
+from power_director.sampler import Reconnect, Sampler, SampleSink
 from power_director.spl import format_spl_line
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,8 @@ class MeasurementEngine:
         flush_interval_s: log flush cadence, s.
         max_late_gap_s: a missed-update gap longer than this invalidates the phase, s (shorter
             ones, e.g. a scheduler stall, are counted and reported only).
+        observers: extra sinks given every sample and gap of every phase, from the sampler
+            threads (e.g. the Prometheus exporter); they must not block.
     """
 
     def __init__(
@@ -114,6 +116,7 @@ class MeasurementEngine:
         reconnect: Callable[[str, PowerMeter], PowerMeter] | None = None,
         flush_interval_s: float = 1.0,
         max_late_gap_s: float = 1.0,
+        observers: Sequence[SampleSink] = (),
     ) -> None:
         names = [name for name, _ in meters]
         if not meters:
@@ -129,6 +132,7 @@ class MeasurementEngine:
         self._reconnect = reconnect
         self._flush_interval_s = flush_interval_s
         self._max_late_gap_s = max_late_gap_s
+        self._observers = tuple(observers)
         self._active: _ActivePhase | None = None
         self._chosen: dict[str, RangeChoice] = {}
         self._peaks: dict[str, RangingPeaks] = {}
@@ -182,7 +186,7 @@ class MeasurementEngine:
             sampler = Sampler(
                 name,
                 meter,
-                [writer, stats],
+                [writer, stats, *self._observers],
                 period_s=self._period_s,
                 clock_ns=self._clock_ns,
                 wall_ns=self._wall_ns,

@@ -11,6 +11,7 @@ The four families differ in command spelling and reply format, not in sequence, 
 * ``read()``: one numeric query; each field is a number or a marker (model sentinels, model text
   markers, then :mod:`power_director.meters.values`); a reply with a wrong field count or an
   unparseable field becomes invalid ``garbled`` readings, counted and logged with its raw bytes.
+* ``restore_ranges()``: the saved range replies (fixed value and auto flag) written back.
 * ``close()``: integration stopped if this driver started it, every saved reply written back with
   the matching set command, the family's return-to-local hook, transport closed.
 """
@@ -169,8 +170,13 @@ class AnalyzerMeter(ScpiMeter):
         self._setup_communication()
         self.save_state(self._state_commands())
         assert self._saved is not None
+        self._adopt_ranges(self._saved)
+        self._apply_items(self._channels, False)
+        return identity
+
+    def _adopt_ranges(self, saved: list[tuple[Command, dict[str, Any], str]]) -> None:
         autos: dict[str, bool] = {}
-        for command, _, reply in self._saved:
+        for command, _, reply in saved:
             on = reply.strip().upper() in {"1", "ON", self.AUTO_ON.upper()}
             if command is self.VOLTS_AUTO or command is self.AMPS_AUTO:
                 autos["V" if command is self.VOLTS_AUTO else "A"] = on
@@ -182,8 +188,6 @@ class AnalyzerMeter(ScpiMeter):
             self._volts_range = None
         if autos.get("A"):
             self._amps_range = None
-        self._apply_items(self._channels, False)
-        return identity
 
     def configure(self, config: MeterConfig) -> None:
         """Apply ``config``; see :class:`~power_director.meters.base.MeterConfig`.

@@ -9,6 +9,7 @@ commands each model uses. Lifecycle::
     meter.open()              # identify, set up communication, save the initial state
     meter.configure(MeterConfig(update_interval_s=0.25, volts_range=300.0, amps_range=1.0))
     readings = meter.read()   # list[ChannelReading], one per channel
+    meter.restore_ranges()    # the ranges saved at open, fixed or auto (optional)
     meter.close()             # restore the saved state, close the transport
 """
 
@@ -266,6 +267,48 @@ class ScpiMeter:
         self._saved = [
             (command, fields, self.ask(command, **fields)) for command, fields in commands
         ]
+
+    @property
+    def initial_state(self) -> list[tuple[Command, dict[str, Any], str]] | None:
+        """Return the state saved at open, ``(command, fields, reply)`` in restore order."""
+        return None if self._saved is None else list(self._saved)
+
+    def keep_initial_state(self, saved: list[tuple[Command, dict[str, Any], str]]) -> None:
+        """Restore ``saved`` instead of what :meth:`open` saved.
+
+        For a reconnect: ``saved`` is the :attr:`initial_state` of an earlier connection to the
+        same meter, the state to put back at the end; the ranges in effect are not changed.
+        """
+        self._saved = list(saved)
+
+    def _range_commands(self) -> list[Command]:
+        """Return the state commands that hold the ranges (fixed value and auto flag).
+
+        Default: the driver's ``VOLTS_RANGE``, ``VOLTS_AUTO``, ``AMPS_RANGE`` and ``AMPS_AUTO``
+        declarations, those it has.
+        """
+        names = ("VOLTS_RANGE", "VOLTS_AUTO", "AMPS_RANGE", "AMPS_AUTO")
+        return [c for c in (getattr(self, name, None) for name in names) if isinstance(c, Command)]
+
+    def _adopt_ranges(self, saved: list[tuple[Command, dict[str, Any], str]]) -> None:
+        """Hook: take the range replies among ``saved`` as the ranges now in effect."""
+
+    def restore_ranges(self) -> None:
+        """Write back the ranges saved at open, in the order they were saved.
+
+        Voltage and current, fixed value or auto, per element where the meter saves them per
+        element; the rest of the saved state (update rate, items, ...) waits for :meth:`close`.
+
+        Raises:
+            MeterError: nothing was saved (the meter is not open).
+        """
+        if self._saved is None:
+            raise MeterError(f"{self.transport.resource}: no initial ranges saved (not open)")
+        commands = self._range_commands()
+        entries = [entry for entry in self._saved if any(entry[0] is c for c in commands)]
+        for command, fields, reply in entries:
+            self.send(command, reply, **fields)
+        self._adopt_ranges(entries)
 
     def garbled_readings(self, reply: str, reason: Exception, count: int) -> list[ChannelReading]:
         """Count and log a reply that could not be parsed; return ``count`` invalid readings."""

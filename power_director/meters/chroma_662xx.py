@@ -157,6 +157,10 @@ class Chroma662xx(AnalyzerMeter):
                 self._interval_s = _float_or_nan(reply)
         return identity
 
+    def _range_commands(self) -> list[Command]:
+        # The shunt goes with the current range (restored in the order saved: shunt first).
+        return [self.VOLTS_RANGE, self.SHUNT, self.AMPS_RANGE]
+
     def _format_range(self, value: float, unit: str) -> str:
         if unit == "V":
             return f"V{value:g}"

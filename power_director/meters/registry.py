@@ -151,15 +151,21 @@ def parse_meter_spec(spec: str) -> tuple[str, str]:
     """Split ``spec`` into ``(model, rest)``; the model is lower-cased.
 
     ``MODEL@REST`` is the general form; ``MODEL:REST`` (no ``@``) is accepted for software
-    sources, e.g. ``sim:wt210``.
+    sources, e.g. ``sim:wt210``, and so is ``MODEL?OPTIONS`` (``rest`` keeps the ``?``), e.g.
+    ``sim?load=cpu``.
 
     Raises:
         MeterSpecError: the spec has no model name.
     """
     text = spec.strip()
-    # "sim:wt210" is accepted as "sim@wt210" (no transport scheme can follow a bare model).
-    separator = "@" if "@" in text or ":" not in text else ":"
-    model, _, rest = text.partition(separator)
+    if "@" in text:
+        model, _, rest = text.partition("@")
+    else:
+        # "sim:wt210" is accepted as "sim@wt210" (no transport scheme can follow a bare model),
+        # "sim?load=cpu" as "sim@?load=cpu".
+        end = min((i for i in (text.find(":"), text.find("?")) if i >= 0), default=len(text))
+        model = text[:end]
+        rest = text[end + 1 :] if text[end : end + 1] == ":" else text[end:]
     if not model:
         raise MeterSpecError(f"meter spec {spec!r} has no model name (expected MODEL@TRANSPORT)")
     return model.lower(), rest

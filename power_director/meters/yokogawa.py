@@ -10,6 +10,8 @@ once and each driver declares its commands:
   :mod:`power_director.meters.values`); a reply with a wrong field count or an unparseable field
   becomes invalid ``garbled`` readings for every channel, is counted in ``garbled_count`` and
   logged with its raw bytes.
+* ``restore_ranges()``: the saved range replies (fixed value, auto flag, per element where the
+  family saves per element) written back, preceded by the saved crest factor if it was changed.
 * ``close()``: integration stopped and reset if this driver started it, then every saved reply is
   written back with the matching set command (crest factor first, ranges before auto flags, items
   before their count), remote off, and the transport closed.
@@ -82,6 +84,10 @@ def _parse_number(text: str) -> float | None:
         return float(text)
     except ValueError:
         return None
+
+
+def _parse_crest_factor(reply: str) -> int:
+    return 6 if "6" in reply else 3
 
 
 def format_quantity(value: float, unit: str) -> str:
@@ -206,23 +212,37 @@ class YokogawaMeter(ScpiMeter):
 
     def _adopt_saved_state(self) -> None:
         assert self._saved is not None
-        autos: dict[Command, bool] = {}
-        for command, fields, reply in self._saved:
-            element = int(fields.get("element", 1))
+        for command, _, reply in self._saved:
             if command is self.RATE:
                 self._interval_s = parse_interval(reply)
-            elif command is self.CREST_FACTOR:
-                self._crest_factor = 6 if "6" in reply else 3
-            elif command in (self.VOLTS_AUTO, self.AMPS_AUTO):
-                autos[command] = reply.strip().upper() in {"1", "ON"}
-            elif command in (self.VOLTS_RANGE, self.AMPS_RANGE):
+        self._adopt_ranges(self._saved)
+
+    def _range_commands(self) -> list[Command]:
+        # Range values belong to the crest factor's table: put it back first if it changed.
+        ranges = super()._range_commands()
+        saved = [reply for command, _, reply in self._saved or [] if command is self.CREST_FACTOR]
+        if saved and _parse_crest_factor(saved[0]) != self._crest_factor:
+            return [self.CREST_FACTOR, *ranges]
+        return ranges
+
+    def _adopt_ranges(self, saved: list[tuple[Command, dict[str, Any], str]]) -> None:
+        auto: dict[Command, set[int]] = {self.VOLTS_AUTO: set(), self.AMPS_AUTO: set()}
+        for command, fields, reply in saved:
+            # Element-less range commands set every element.
+            elements = [int(fields["element"])] if "element" in fields else list(self._volts_range)
+            if command is self.CREST_FACTOR:
+                self._crest_factor = _parse_crest_factor(reply)
+            elif command is self.VOLTS_AUTO or command is self.AMPS_AUTO:
+                if reply.strip().upper() in {"1", "ON"}:
+                    auto[command].update(elements)
+            elif command is self.VOLTS_RANGE or command is self.AMPS_RANGE:
                 target = self._volts_range if command is self.VOLTS_RANGE else self._amps_range
-                for channel in [element] if fields else self._channels:
-                    target[channel] = _parse_number(reply.split(",")[-1])
-        if autos.get(self.VOLTS_AUTO):
-            self._volts_range = dict.fromkeys(self._channels)
-        if autos.get(self.AMPS_AUTO):
-            self._amps_range = dict.fromkeys(self._channels)
+                for element in elements:
+                    target[element] = _parse_number(reply.split(",")[-1])
+        for element in auto[self.VOLTS_AUTO]:
+            self._volts_range[element] = None
+        for element in auto[self.AMPS_AUTO]:
+            self._amps_range[element] = None
 
     def configure(self, config: MeterConfig) -> None:
         """Apply ``config``; see :class:`~power_director.meters.base.MeterConfig`.

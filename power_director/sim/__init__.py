@@ -3,7 +3,7 @@
 Modules:
 
 * ``simulator``: :func:`start_simulator` / :class:`RunningSimulator` (pty or TCP).
-* ``meter``: entry point for the registry's all-in-one ``sim`` spec.
+* ``meter``: the registry's all-in-one ``sim`` spec (simulator + real driver on a pty).
 * ``cli``: ``wattbench meter simulate`` options and runner.
 * ``instrument``: dialect + engine + error queue, line in, reply out (no I/O).
 * ``server``: the background selector loop and serial byte timing.
@@ -22,7 +22,7 @@ from __future__ import annotations
 from power_director.sim.config import SimulatorConfig
 from power_director.sim.instrument import DIALECTS, SimulatedInstrument
 from power_director.sim.load import ConstantLoad, CpuLoad, LoadModel
-from power_director.sim.meter import open_simulated_meter_address
+from power_director.sim.meter import SimulatedMeter, open_sim_meter
 from power_director.sim.profile import ProfileError, ProfileLoad, load_profile, parse_profile
 from power_director.sim.simulator import RunningSimulator, start_simulator
 
@@ -35,9 +35,10 @@ __all__ = [
     "ProfileLoad",
     "RunningSimulator",
     "SimulatedInstrument",
+    "SimulatedMeter",
     "SimulatorConfig",
     "load_profile",
-    "open_simulated_meter_address",
+    "open_sim_meter",
     "parse_profile",
     "start_simulator",
 ]

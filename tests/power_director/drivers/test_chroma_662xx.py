@@ -95,3 +95,21 @@ def test_integration_is_refused_before_any_io():
         meter.open()
         with pytest.raises(MeterError, match="integration is not supported"):
             meter.configure(MeterConfig(integration=True))
+
+
+def test_restore_ranges_writes_back_ranges_and_shunt():
+    exchanges = [
+        ("SOUR:VOLT:RANG AUTO", None),
+        ("SOUR:CURR:SHUN AUTO", None),
+        ("SOUR:CURR:RANG AUTO", None),
+        ("SOUR:VOLT:RANG V300", None),
+        ("SOUR:CURR:SHUN HIGH", None),
+        ("SOUR:CURR:RANG A2H", None),
+        (MEAS, "230.12;0.2175;45.871;0.9166"),
+    ]
+    with opened(exchanges) as meter:
+        meter.open()
+        meter.auto_range()
+        meter.restore_ranges()
+        (reading,) = meter.read()
+    assert (reading.volts_range, reading.amps_range) == (300.0, 2.0)

@@ -82,3 +82,22 @@ def test_set_fixed_ranges():
     with opened([("CHAN1:ACQ:VOLT:RANG 150", None), ("CHAN1:ACQ:CURR:RANG 0.5", None)]) as meter:
         meter.open()
         meter.set_ranges(150.0, 0.5)
+
+
+def test_restore_ranges_writes_back_the_saved_ranges():
+    exchanges = [
+        ("CHAN1:ACQ:VOLT:RANG:AUTO ON", None),
+        ("CHAN1:ACQ:CURR:RANG:AUTO ON", None),
+        ("CHAN1:ACQ:VOLT:RANG 300", None),
+        ("CHAN1:ACQ:VOLT:RANG:AUTO 0", None),
+        ("CHAN1:ACQ:CURR:RANG 1", None),
+        ("CHAN1:ACQ:CURR:RANG:AUTO 0", None),
+        # range functions without data: the driver's own record of the range is used
+        ("CHAN1:MEAS:DATA?", "2.3012E+02,2.175E-01,4.5871E+01,9.166E-01,9.91E+37,9.91E+37"),
+    ]
+    with opened(exchanges) as meter:
+        meter.open()
+        meter.auto_range()
+        meter.restore_ranges()
+        (reading,) = meter.read()
+    assert reading.valid and (reading.volts_range, reading.amps_range) == (300.0, 1.0)

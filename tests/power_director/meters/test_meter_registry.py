@@ -29,6 +29,9 @@ SIM_YAML = Path(__file__).parents[1] / "sim" / "wt310e.yaml"
         ("hmc8015@tcp:meter-host:5025", ("hmc8015", "tcp:meter-host:5025")),
         ("sim", ("sim", "")),
         ("sim:wt210", ("sim", "wt210")),
+        ("sim?load=cpu&idle_w=60", ("sim", "?load=cpu&idle_w=60")),
+        ("sim:wt210?profile=/p:q.txt", ("sim", "wt210?profile=/p:q.txt")),
+        ("sim?profile=/p:q.txt", ("sim", "?profile=/p:q.txt")),
         ("rapl@/sys/class/powercap", ("rapl", "/sys/class/powercap")),
     ],
 )

@@ -105,3 +105,22 @@ def test_wt230_model_and_table():
     with expected_protocol(YokogawaWT210, [], model="wt230") as meter:
         assert meter.range_table.amps_ranges(3)[0] == 0.5
         assert meter.range_table.amps_ranges(6)[-1] == 10.0
+
+
+def test_restore_ranges_writes_back_fixed_voltage_and_auto_current():
+    exchanges = [
+        *OPEN,
+        (":CONFigure:VOLTage:RANGe 300V", None),
+        (":CONFigure:CURRent:RANGe 2A", None),
+        (":CONFigure:VOLTage:RANGe 150.0E+00", None),
+        (":CONFigure:VOLTage:AUTO 0", None),
+        (":CONFigure:CURRent:RANGe 0.5E+00", None),
+        (":CONFigure:CURRent:AUTO 1", None),
+        (":MEASure:VALue?", "100.1E+00,0.21E+00,20.5E+00,0.97E+00"),
+    ]
+    with expected_protocol(YokogawaWT210, exchanges) as meter:
+        meter.open()
+        meter.set_ranges(300.0, 2.0)
+        meter.restore_ranges()
+        (reading,) = meter.read()
+    assert reading.volts_range == 150.0 and reading.amps_range is None

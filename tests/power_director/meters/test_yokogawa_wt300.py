@@ -309,3 +309,71 @@ def test_error_queue_drained():
 def test_reset_sends_rst():
     with expected_protocol(YokogawaWT300, [("*RST", None)]) as meter:
         meter.reset()
+
+
+RESTORE_RANGES = [
+    (":INPut:VOLTage:RANGe 300.0E+00", None),
+    (":INPut:VOLTage:AUTO 0", None),
+    (":INPut:CURRent:RANGe 1.000E+00", None),
+    (":INPut:CURRent:AUTO 0", None),
+]
+
+
+def test_restore_ranges_writes_back_the_saved_fixed_ranges_only():
+    exchanges = [
+        (":INPut:VOLTage:AUTO ON", None),
+        (":INPut:CURRent:AUTO ON", None),
+        *RESTORE_RANGES,
+        # no range items in the reply: the driver's own record of the range is used
+        (":NUMeric:NORMal:VALue?", "230,0.2,46,0.92,NAN,NAN"),
+        *restore(),
+    ]
+    with opened(exchanges) as meter:
+        meter.open()
+        meter.auto_range()
+        meter.restore_ranges()
+        (reading,) = meter.read()
+        meter.close()
+    assert (reading.volts_range, reading.amps_range) == (300.0, 1.0)
+    assert reading.watts_uncertainty == pytest.approx(0.046 + 0.15)
+
+
+def test_restore_ranges_puts_back_auto_range_per_quantity():
+    open_pairs = [IDN, *COMM, *saved_state(vauto="1"), *items()]
+    exchanges = [
+        (":INPut:VOLTage:RANGe 150V", None),
+        (":INPut:CURRent:RANGe 2A", None),
+        (":INPut:VOLTage:RANGe 300.0E+00", None),
+        (":INPut:VOLTage:AUTO 1", None),
+        (":INPut:CURRent:RANGe 1.000E+00", None),
+        (":INPut:CURRent:AUTO 0", None),
+        (":NUMeric:NORMal:VALue?", "230,0.2,46,0.92,NAN,NAN"),
+    ]
+    with opened(exchanges, open_pairs=open_pairs) as meter:
+        meter.open()
+        meter.set_ranges(150.0, 2.0)
+        meter.restore_ranges()
+        (reading,) = meter.read()
+    # voltage back on auto (range unknown without the item), current back on 1 A
+    assert (reading.volts_range, reading.amps_range) == (None, 1.0)
+
+
+def test_restore_ranges_restores_a_changed_crest_factor_first():
+    exchanges = [
+        (":INPut:CFACtor 6", None),
+        (":INPut:VOLTage:RANGe 150V", None),
+        (":INPut:CURRent:RANGe 0.5A", None),
+        *items(),
+        (":INPut:CFACtor 3", None),
+        *RESTORE_RANGES,
+    ]
+    with opened(exchanges) as meter:
+        meter.open()
+        meter.configure(MeterConfig(crest_factor=6, volts_range=150.0, amps_range=0.5))
+        meter.restore_ranges()
+        assert meter.crest_factor == 3
+
+
+def test_restore_ranges_before_open_is_an_error():
+    with opened([], open_pairs=[]) as meter, pytest.raises(MeterError, match="not open"):
+        meter.restore_ranges()

@@ -91,3 +91,34 @@ def test_wt500_and_wt1800_models():
         assert 40.0 in meter.range_table.amps_ranges(3)
     with expected_protocol(YokogawaWT5000, [], model="wt1800") as meter:
         assert meter.channel_count == 6
+
+
+def test_restore_ranges_per_element():
+    saved = state()
+    auto_e2 = saved.index((":INPut:VOLTage:AUTO:ELEMent2?", "0"))
+    saved[auto_e2] = (":INPut:VOLTage:AUTO:ELEMent2?", "1")
+    restore = [
+        (f":INPut:{quantity}:ELEMent{e} {reply}", None)
+        for e in range(1, 5)
+        for quantity, reply in (
+            ("VOLTage:RANGe", "300.0E+00"),
+            ("VOLTage:AUTO", "1" if e == 2 else "0"),
+            ("CURRent:RANGe", "EXTERNAL,10.00E+00" if e == 4 else "5.0E+00"),
+            ("CURRent:AUTO", "0"),
+        )
+    ]
+    exchanges = [
+        *COMM,
+        *saved,
+        *items((1, 2, 3, 4)),
+        *[(f":INPut:VOLTage:RANGe:ELEMent{e} 600V", None) for e in range(1, 5)],
+        *restore,
+        (":NUMeric:NORMal:VALue?", ",".join(["230,1,200,0.9"] * 4)),
+    ]
+    with expected_protocol(YokogawaWT5000, exchanges) as meter:
+        meter.open()
+        meter.set_ranges(volts_range=600.0)
+        meter.restore_ranges()
+        readings = meter.read()
+    assert [r.volts_range for r in readings] == [300.0, None, 300.0, 300.0]
+    assert [r.amps_range for r in readings] == [5.0, 5.0, 5.0, 10.0]
