@@ -1,7 +1,10 @@
 """Null systems under test: no compute, for LoadGen overhead runs, CI and meter-only sessions.
 
-``null`` completes every sample inline inside ``issue_queries``. ``null-threaded?workers=N``
-hands queries to N worker threads that complete them, exercising cross-thread completion.
+``null`` completes every sample inline inside ``issue_queries``; ``null?work_us=N`` first
+busy-waits N microseconds per sample (a CPU-bound stand-in for inference: it loads one core, so
+a meter that follows the CPU load sees the run, and LoadGen runs have a realistic duration).
+``null-threaded?workers=N`` hands queries to N worker threads that complete them, exercising
+cross-thread completion.
 Both answer with an 8-byte payload holding the sample index (little-endian), so accuracy-mode
 logs carry real data.
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Sequence
 
 from loadgen.interfaces import Complete, QuerySample, QuerySampleLibrary, QuerySampleResponse
@@ -18,12 +22,23 @@ from suts.spec import SutSpec
 
 
 class NullSut:
-    """Completes each query inline, with the sample index as an 8-byte payload."""
+    """Completes each query inline, with the sample index as an 8-byte payload.
+
+    Args:
+        work_ns: busy-wait this long per sample before completing (0: none).
+    """
 
     name = "NullSUT"
 
+    def __init__(self, work_ns: int = 0) -> None:
+        self.work_ns = work_ns
+
     def issue_queries(self, samples: list[QuerySample], complete: Complete) -> None:
-        """Complete ``samples`` immediately."""
+        """Complete ``samples`` (after ``work_ns`` of busy-waiting per sample)."""
+        if self.work_ns:
+            deadline = time.perf_counter_ns() + self.work_ns * len(samples)
+            while time.perf_counter_ns() < deadline:
+                pass
         complete([QuerySampleResponse(s.id, s.index.to_bytes(8, "little")) for s in samples])
 
     def flush_queries(self) -> None:
@@ -105,7 +120,10 @@ class SyntheticQsl:
 
 @register_sut("null")
 def _open_null(spec: SutSpec, qsl: QuerySampleLibrary) -> NullSut:
-    return NullSut()
+    work_us = spec.option_int("work_us", 0)
+    if work_us < 0:
+        raise ValueError(f"null SUT: work_us must be >= 0, got {work_us}")
+    return NullSut(work_ns=work_us * 1000)
 
 
 @register_sut("null-threaded")
