@@ -291,10 +291,11 @@ def analyze(root: Path) -> dict[str, Any]:
         "scenario": testing.info.scenario,
         "mode": testing.info.mode,
         "sut": {
-            "spec": workload.get("sut") or workload.get("command") or "",
+            "spec": workload.get("sut") or workload.get("command_line") or "",
             "workload": workload.get("workload"),
-            "description": workload,
+            "description": dict(workload.get("sut_details") or {}),
         },
+        "workload": workload,
         "meters": [dict(m) for m in record.meters],
         "director": dict(record.director),
         "clock": _clock_json(record, rules.clock_tolerance_s),

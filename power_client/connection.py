@@ -89,6 +89,7 @@ from power_director.protocol import (
     TimeReply,
     TimeRequest,
     decode,
+    enable_keepalive,
     encode,
     error_from_reply,
     to_jsonable,
@@ -157,14 +158,6 @@ def format_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _enable_keepalive(sock: socket.socket) -> None:
-    """Notice a vanished director within ~20 s, even while the workload runs silently."""
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-    for name, value in (("TCP_KEEPIDLE", 2), ("TCP_KEEPINTVL", 2), ("TCP_KEEPCNT", 10)):
-        if hasattr(socket, name):
-            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
-
-
 def _announced_version(line: bytes) -> int | None:
     """Return the ``protocol_version`` of a ``server_hello`` line without decoding it fully.
 
@@ -205,7 +198,7 @@ class DirectorClient:
     ) -> None:
         if sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            _enable_keepalive(sock)
+            enable_keepalive(sock)
         self.address = address
         self._clock_ns = clock_ns
         self._stream: MessageStream | None = MessageStream(sock)

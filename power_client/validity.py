@@ -13,8 +13,8 @@ A result is valid only when every check passes. The rules (defaults in :class:`V
     testing_vs_ranging      testing average W >= ranging average W x (1 - 5 %)
     director_phase          the director judged the testing phase valid (its own reasons)
 
-power-dev has no sample-count, gap, per-sample uncertainty or clock-drift rule (see
-``docs/results.md`` for the comparison). Inputs are plain numbers (:class:`PhaseFacts`), so
+power-dev has no sample-count, gap, invalid-sample or clock-drift rule, and judges uncertainty
+only through PTDaemon's "above 1.00% limit" warnings (see ``docs/results.md``). Inputs are plain numbers (:class:`PhaseFacts`), so
 the same code judges a live run and ``wattbench check`` on a result folder.
 """
 

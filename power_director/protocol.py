@@ -703,3 +703,15 @@ class MessageStream:
             self._reader.close()
         finally:
             self.sock.close()
+
+
+def enable_keepalive(sock: socket.socket) -> None:
+    """Turn on TCP keepalive (idle 2 s, interval 2 s, 10 probes where the OS allows).
+
+    Both peers use it: each notices a vanished other within ~22 s, even while a long workload
+    leaves the connection silent.
+    """
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for name, value in (("TCP_KEEPIDLE", 2), ("TCP_KEEPINTVL", 2), ("TCP_KEEPCNT", 10)):
+        if hasattr(socket, name):
+            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)

@@ -64,6 +64,7 @@ from power_director.protocol import (
     SummaryRequest,
     TimeReply,
     TimeRequest,
+    enable_keepalive,
 )
 from power_director.session import (
     EngineFactory,
@@ -400,7 +401,7 @@ class RunningDirector:
 
     def _start_connection(self, sock: socket.socket, peer: str) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        _enable_keepalive(sock)
+        enable_keepalive(sock)
         conn = _Connection(self, sock, peer)
         with self._lock:
             full = len(self._connections) >= self.config.max_connections
@@ -452,14 +453,6 @@ class RunningDirector:
         with self._lock:
             if self._active is not None and self._active[0] is conn:
                 self._active = None
-
-
-def _enable_keepalive(sock: socket.socket) -> None:
-    """Detect a vanished client within ~20 s even while it runs a long workload silently."""
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-    for name, value in (("TCP_KEEPIDLE", 2), ("TCP_KEEPINTVL", 2), ("TCP_KEEPCNT", 10)):
-        if hasattr(socket, name):
-            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
 
 
 def serve(
