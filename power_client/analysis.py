@@ -166,6 +166,7 @@ class _Phase:
                     "meter": _num(j.meter_watts_uncertainty),
                     "sampling": _num(j.sampling_watts_uncertainty),
                     "window_edges": _num(j.edge_watts_uncertainty),
+                    "meter_timing": _num(j.lag_watts_uncertainty),
                 },
                 "samples_in_window": j.samples_in_window,
                 "invalid_samples": j.invalid_samples,

@@ -227,13 +227,14 @@ def _progress(args: argparse.Namespace) -> Any:
 def _measure(args: argparse.Namespace, address: str, secret: Any, name: str) -> int:
     """Connect, run both phases, print the summary; return the exit code."""
     from power_client.connection import DirectorClient
-    from power_client.errors import PowerClientError
-    from power_client.measured_run import measured_run
+    from power_client.errors import PowerClientError, ResultFolderError
+    from power_client.measured_run import check_out_dir, measured_run
 
     try:
+        check_out_dir(args.out)  # before connecting: a used --out is a bad option
         workload = _build_workload(args)
         options = _options(args, workload)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, ResultFolderError) as exc:
         print(f"wattbench {name}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     progress = _progress(args)

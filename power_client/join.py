@@ -35,8 +35,15 @@ Uncertainty of the average power ``P = E / D`` (``D`` the window length), three 
    with a common offset error, which would give ``s * |W_end - W_begin| / D``; quadrature is the
    larger for W >= 0, so it also covers independent edge errors.)
 
-``u(P) = sqrt(u_meter**2 + u_sampling**2 + u_edges**2)`` and ``u(E) = D * u(P)``; any unknown
-component makes the total unknown (NaN) rather than quietly smaller.
+4. **Meter timing** ``u_lag``: a meter's reading is the average over the update interval before
+   it, and the director reads it up to one interval later, so a trace lags the true power by
+   0.5-1.5 update periods ``h``; shifting the window by a lag ``L`` changes the energy by about
+   ``L * (W_begin - W_end)``. Bound: ``u_lag = 1.5 * h * |W_end - W_begin| / D`` per meter
+   (``h`` the trace's period, else its median sample spacing), summed over meters. Zero when
+   the power is the same at both edges; measured in ``tests/power_client/test_e2e_fidelity.py``.
+
+``u(P) = sqrt(u_meter**2 + u_sampling**2 + u_edges**2 + u_lag**2)`` and ``u(E) = D * u(P)``;
+any unknown component makes the total unknown (NaN) rather than quietly smaller.
 
 Example::
 
@@ -134,6 +141,7 @@ class MeterEnergy:
         energy_joules: integral of W over the window, J.
         watts_at_begin: W interpolated at the window start, W.
         watts_at_end: W interpolated at the window end, W.
+        lag_joules: bound of the energy error from the meter's reading lag, J.
         samples_in_window: samples with begin <= t <= end, valid or not.
         valid_samples: the valid ones among them.
         invalid_samples: the invalid ones among them.
@@ -153,6 +161,7 @@ class MeterEnergy:
     energy_joules: float
     watts_at_begin: float
     watts_at_end: float
+    lag_joules: float
     samples_in_window: int
     valid_samples: int
     invalid_samples: int
@@ -180,6 +189,7 @@ class JoinedEnergy:
         meter_watts_uncertainty: the meter-accuracy component, W.
         sampling_watts_uncertainty: the sampling component, W.
         edge_watts_uncertainty: the window-edge (clock) component, W.
+        lag_watts_uncertainty: the meter-timing (reading lag) component, W.
         samples_in_window: samples in the window, all meters, valid or not.
         invalid_samples: invalid samples in the window, all meters.
         over_range_samples: over-range samples in the window, all meters.
@@ -200,6 +210,7 @@ class JoinedEnergy:
     meter_watts_uncertainty: float
     sampling_watts_uncertainty: float
     edge_watts_uncertainty: float
+    lag_watts_uncertainty: float
     samples_in_window: int
     invalid_samples: int
     over_range_samples: int
@@ -296,6 +307,7 @@ def _join_meter(trace: PowerTrace, window: PowerWindow) -> MeterEnergy:
         energy_joules=_trapezoid(xs, ws),
         watts_at_begin=float(w_edges[0]),
         watts_at_end=float(w_edges[1]),
+        lag_joules=1.5 * _period_s(trace, t_valid) * abs(float(w_edges[1] - w_edges[0])),
         samples_in_window=hi - lo,
         valid_samples=n_valid,
         invalid_samples=hi - lo - n_valid,
@@ -308,6 +320,15 @@ def _join_meter(trace: PowerTrace, window: PowerWindow) -> MeterEnergy:
         mlperf_avg_watts=float(positive.mean()) if len(positive) else math.nan,
         mlperf_samples=len(positive),
     )
+
+
+def _period_s(trace: PowerTrace, t_valid: npt.NDArray[np.int64]) -> float:
+    """The trace's update period, s: from its header, else its median sample spacing."""
+    if trace.period_s:
+        return float(trace.period_s)
+    if len(t_valid) < 2:
+        return 0.0
+    return float(np.median(np.diff(t_valid))) / _NS_PER_S
 
 
 def _interval_uncertainty(x: FloatArray, w: FloatArray) -> float:
@@ -340,7 +361,8 @@ def join_energy(traces: Sequence[PowerTrace], window: PowerWindow) -> JoinedEner
     w_begin = math.fsum(m.watts_at_begin for m in meters)
     w_end = math.fsum(m.watts_at_end for m in meters)
     u_edges = window.clock_uncertainty_s * math.hypot(w_begin, w_end) / duration_s
-    u_avg = math.sqrt(u_meter**2 + u_sampling**2 + u_edges**2)
+    u_lag = math.fsum(m.lag_joules for m in meters) / duration_s
+    u_avg = math.sqrt(u_meter**2 + u_sampling**2 + u_edges**2 + u_lag**2)
     mlperf = [m for m in meters if m.mlperf_samples]
     joined = JoinedEnergy(
         window=window,
@@ -352,6 +374,7 @@ def join_energy(traces: Sequence[PowerTrace], window: PowerWindow) -> JoinedEner
         meter_watts_uncertainty=u_meter,
         sampling_watts_uncertainty=u_sampling,
         edge_watts_uncertainty=u_edges,
+        lag_watts_uncertainty=u_lag,
         samples_in_window=sum(m.samples_in_window for m in meters),
         invalid_samples=sum(m.invalid_samples for m in meters),
         over_range_samples=sum(m.over_range_samples for m in meters),

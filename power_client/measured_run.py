@@ -36,7 +36,7 @@ from power_client.loadgen_run import LoadgenRunInfo
 from power_client.workload import ProgressSink, Workload, WorkloadRun
 from power_director.protocol import Phase
 
-__all__ = ["RunOptions", "measured_run", "prepare_out_dir"]
+__all__ = ["RunOptions", "check_out_dir", "measured_run", "prepare_out_dir"]
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +84,8 @@ class RunOptions:
         }
 
 
-def prepare_out_dir(out: Path) -> ResultLayout:
-    """Create ``out`` for a new result; refuse a folder that already holds one.
+def check_out_dir(out: Path) -> None:
+    """Refuse ``out`` as a new result folder unless it is absent or an empty folder.
 
     Raises:
         ResultFolderError: ``out`` is a file, or a non-empty folder.
@@ -96,6 +96,15 @@ def prepare_out_dir(out: Path) -> ResultLayout:
         raise ResultFolderError(
             f"{out}: folder is not empty; give a new --out folder (results are never overwritten)"
         )
+
+
+def prepare_out_dir(out: Path) -> ResultLayout:
+    """Create ``out`` for a new result; refuse a folder that already holds one.
+
+    Raises:
+        ResultFolderError: ``out`` is a file, or a non-empty folder.
+    """
+    check_out_dir(out)
     out.mkdir(parents=True, exist_ok=True)
     return ResultLayout(out)
 

@@ -14,8 +14,9 @@ A result is valid only when every check passes. The rules (defaults in :class:`V
     director_phase          the director judged the testing phase valid (its own reasons)
 
 power-dev has no sample-count, gap, invalid-sample or clock-drift rule, and judges uncertainty
-only through PTDaemon's "above 1.00% limit" warnings (see ``docs/results.md``). Inputs are plain numbers (:class:`PhaseFacts`), so
-the same code judges a live run and ``wattbench check`` on a result folder.
+only through PTDaemon's "above 1.00% limit" warnings (see ``docs/results.md``). Inputs are
+plain numbers (:class:`PhaseFacts`), so the same code judges a live run and ``wattbench check``
+on a result folder.
 """
 
 from __future__ import annotations

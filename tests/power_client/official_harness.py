@@ -1,9 +1,11 @@
 """A minimal mlperf_loadgen harness as a power-client workload command.
 
-usage: python official_harness.py MODULE SCENARIO
+usage: python official_harness.py MODULE SCENARIO [MIN_DURATION_MS]
 
 MODULE is ``mlperf_loadgen`` (the official LoadGen) or ``loadgen`` (ours, drop-in). Logs go to
-$WATTBENCH_OUTPUT_DIR, as a harness written for wattbench would put them.
+$WATTBENCH_OUTPUT_DIR, as a harness written for wattbench would put them. MIN_DURATION_MS
+(default 100) is LoadGen's ``min_duration_ms``; a measured run needs a window of several meter
+updates.
 """
 
 import array
@@ -13,6 +15,7 @@ import sys
 
 lg = importlib.import_module(sys.argv[1])
 scenario = sys.argv[2]
+min_duration_ms = int(sys.argv[3]) if len(sys.argv) > 3 else 100
 out = os.environ["WATTBENCH_OUTPUT_DIR"]
 print(f"harness: {sys.argv[1]} {scenario} phase={os.environ['WATTBENCH_PHASE']} out={out}")
 keep = {}
@@ -31,7 +34,7 @@ def issue(samples):
 settings = lg.TestSettings()
 settings.scenario = getattr(lg.TestScenario, scenario)
 settings.mode = lg.TestMode.PerformanceOnly
-settings.min_duration_ms = 100
+settings.min_duration_ms = min_duration_ms
 settings.min_query_count = 50
 settings.server_target_qps = 500
 settings.server_target_latency_ns = 50_000_000

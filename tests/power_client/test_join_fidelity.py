@@ -112,7 +112,10 @@ def test_uncertainty_components_by_hand(tmp_path):
     sampling = math.sqrt(2 * (10 * 0.1) ** 2 / 12) / 0.2
     assert joined.sampling_watts_uncertainty == pytest.approx(sampling)
     assert joined.edge_watts_uncertainty == pytest.approx(0.001 * math.hypot(110, 130) / 0.2)
-    expected = math.sqrt(1.0 + sampling**2 + (0.001 * math.hypot(110, 130) / 0.2) ** 2)
+    # The trace's period is 0.1 s: the reading lag may move 1.5 x 0.1 s x (130 - 110) W.
+    lag = 1.5 * 0.1 * (130 - 110) / 0.2
+    assert joined.lag_watts_uncertainty == pytest.approx(lag)
+    expected = math.sqrt(1.0 + sampling**2 + (0.001 * math.hypot(110, 130) / 0.2) ** 2 + lag**2)
     assert joined.avg_watts_uncertainty == pytest.approx(expected)
     assert joined.energy_joules_uncertainty == pytest.approx(expected * 0.2)
     assert joined.max_uncertainty_ratio == pytest.approx(1.0 / 110.0)
