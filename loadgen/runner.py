@@ -125,7 +125,7 @@ class _Run:
         out = IssueOutcome()
         mode = "performance" if performance else "accuracy"
         self.monitor.phase = mode
-        self.monitor.attach(rec)
+        self.monitor.attach(rec, out, plan)
         interrupted = False
         try:
             issue_pass(

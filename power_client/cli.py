@@ -104,6 +104,33 @@ def _add_measurement_arguments(p: argparse.ArgumentParser) -> None:
         help="no ranging phase (needs --volts-range and --amps-range)",
     )
     g.add_argument("--no-progress", action="store_true", help="no progress lines")
+    m = p.add_argument_group("monitoring (Prometheus; docs/monitoring.md)")
+    m.add_argument(
+        "--metrics",
+        metavar="HOST:PORT",
+        help="serve live LoadGen metrics at http://HOST:PORT/metrics during the run (a bare "
+        "PORT means 127.0.0.1:PORT); `run` adds its embedded director's meter metrics",
+    )
+    m.add_argument("--metrics-tls-cert", type=Path, metavar="FILE", help="PEM cert: serve HTTPS")
+    m.add_argument("--metrics-tls-key", type=Path, metavar="FILE", help="its PEM key")
+    m.add_argument(
+        "--metrics-auth-file",
+        type=Path,
+        metavar="FILE",
+        help="require HTTP basic auth on the metrics; FILE holds one line 'user:password'",
+    )
+    m.add_argument(
+        "--pushgateway",
+        metavar="URL",
+        help="push the results to this Prometheus Pushgateway at the end (job wattbench, "
+        "grouped by sut, scenario, meter)",
+    )
+    m.add_argument(
+        "--pushgateway-auth-file",
+        type=Path,
+        metavar="FILE",
+        help="basic-auth credentials for the Pushgateway, one line 'user:password'",
+    )
     g.add_argument("trailing", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
 
 
@@ -166,7 +193,7 @@ def _command(args: argparse.Namespace) -> list[str] | None:
     return None
 
 
-def _build_workload(args: argparse.Namespace) -> Any:
+def _build_workload(args: argparse.Namespace, live: Any = None) -> Any:
     """Return the workload for ``args`` (a command, or LoadGen + a SUT)."""
     if not 0 < args.ranging_fraction <= 1:
         raise ValueError(f"--ranging-fraction must be in (0, 1], got {args.ranging_fraction}")
@@ -191,6 +218,7 @@ def _build_workload(args: argparse.Namespace) -> Any:
         target_qps=args.target_qps,
         target_latency_ms=args.target_latency_ms,
         user_conf=args.conf,
+        live_metrics=live,
     )
 
 
@@ -224,7 +252,61 @@ def _progress(args: argparse.Namespace) -> Any:
     return TerminalProgress(expected_s=args.duration)
 
 
-def _measure(args: argparse.Namespace, address: str, secret: Any, name: str) -> int:
+def _monitoring_settings(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    """Return (metrics address or None, metrics auth, Pushgateway auth).
+
+    Raises:
+        ValueError: a malformed address, a missing or malformed auth file, half a TLS pair,
+            or TLS/auth options without ``--metrics``.
+    """
+    from power_director.metrics_http import BasicAuth, parse_metrics_address
+
+    tls = (args.metrics_tls_cert, args.metrics_tls_key)
+    if not args.metrics and (any(tls) or args.metrics_auth_file):
+        raise ValueError("--metrics-tls-cert/-key and --metrics-auth-file need --metrics")
+    if (tls[0] is None) != (tls[1] is None):
+        raise ValueError("--metrics-tls-cert and --metrics-tls-key go together")
+    if args.pushgateway_auth_file and not args.pushgateway:
+        raise ValueError("--pushgateway-auth-file needs --pushgateway")
+    try:
+        address = parse_metrics_address(args.metrics) if args.metrics else None
+        auth = BasicAuth.from_file(args.metrics_auth_file) if args.metrics_auth_file else None
+        push_auth = (
+            BasicAuth.from_file(args.pushgateway_auth_file) if args.pushgateway_auth_file else None
+        )
+    except OSError as exc:
+        raise ValueError(f"cannot read {exc.filename}: {exc.strerror}") from None
+    return address, auth, push_auth
+
+
+def _serve_live_metrics(args: argparse.Namespace, address: Any, auth: Any) -> Any:
+    """Return a started LiveMetrics serving at ``address`` (OSError: port not bindable)."""
+    from power_client.live_metrics import LiveMetrics
+
+    live = LiveMetrics()
+    server = live.serve(
+        address, certfile=args.metrics_tls_cert, keyfile=args.metrics_tls_key, basic_auth=auth
+    )
+    live.start()
+    print(f"Prometheus metrics at {server.url}", file=sys.stderr, flush=True)
+    return live
+
+
+def _push(args: argparse.Namespace, result: Any, auth: Any, name: str) -> None:
+    """Push the results; a failure is a warning (the result folder is the record)."""
+    from power_client.push import PushError, push_result
+
+    try:
+        key = push_result(args.pushgateway, result, basic_auth=auth)
+    except PushError as exc:
+        print(f"wattbench {name}: warning: {exc}", file=sys.stderr)
+        return
+    print(f"results pushed to {args.pushgateway} (job wattbench, {key})", file=sys.stderr)
+
+
+def _measure(
+    args: argparse.Namespace, address: str, secret: Any, name: str, live: Any = None
+) -> int:
     """Connect, run both phases, print the summary; return the exit code."""
     from power_client.connection import DirectorClient
     from power_client.errors import PowerClientError, ResultFolderError
@@ -232,7 +314,8 @@ def _measure(args: argparse.Namespace, address: str, secret: Any, name: str) -> 
 
     try:
         check_out_dir(args.out)  # before connecting: a used --out is a bad option
-        workload = _build_workload(args)
+        _, _, push_auth = _monitoring_settings(args)
+        workload = _build_workload(args, live)
         options = _options(args, workload)
     except (ValueError, OSError, ResultFolderError) as exc:
         print(f"wattbench {name}: {exc}", file=sys.stderr)
@@ -266,6 +349,8 @@ def _measure(args: argparse.Namespace, address: str, secret: Any, name: str) -> 
         if callable(close):
             close()
     print((args.out / "summary.txt").read_text(encoding="utf-8"), end="")
+    if args.pushgateway:
+        _push(args, result, push_auth, name)
     return EXIT_VALID if result.get("valid") else EXIT_INVALID
 
 
@@ -279,10 +364,22 @@ def run_client(args: argparse.Namespace) -> int:
 
     try:
         secret = load_secret(args.secret_file)
-    except ConfigError as exc:
+        metrics_address, metrics_auth, _ = _monitoring_settings(args)
+    except (ConfigError, ValueError) as exc:
         print(f"wattbench client: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    return _measure(args, args.director, secret, "client")
+    live = None
+    if metrics_address is not None:
+        try:
+            live = _serve_live_metrics(args, metrics_address, metrics_auth)
+        except OSError as exc:
+            print(f"wattbench client: cannot serve the metrics: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+    try:
+        return _measure(args, args.director, secret, "client", live)
+    finally:
+        if live is not None:
+            live.close()
 
 
 def run_all_in_one(args: argparse.Namespace) -> int:
@@ -292,17 +389,35 @@ def run_all_in_one(args: argparse.Namespace) -> int:
 
     meters = args.meters or [DEFAULT_RUN_METER]
     try:
-        with embedded_director(meters) as director:
+        metrics_address, metrics_auth, _ = _monitoring_settings(args)
+    except ValueError as exc:
+        print(f"wattbench run: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    live = exporter = None
+    if metrics_address is not None:
+        from power_director.exporter import DirectorExporter
+
+        try:
+            live = _serve_live_metrics(args, metrics_address, metrics_auth)
+        except OSError as exc:
+            print(f"wattbench run: cannot serve the metrics: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        exporter = DirectorExporter(live.registry)  # one endpoint for meters and LoadGen
+    try:
+        with embedded_director(meters, exporter=exporter) as director:
             if any(spec.split("@")[0].split(":")[0].split("?")[0] == "sim" for spec in meters):
                 print(
-                    "wattbench run: SIMULATED meter (power follows this host's CPU load); "
-                    "numbers show the method, not this machine's real power",
+                    "wattbench run: SIMULATED meter (by default its power follows this host's "
+                    "CPU load): the numbers show the method, not this machine's real power",
                     file=sys.stderr,
                 )
-            return _measure(args, director.address, director.secret, "run")
+            return _measure(args, director.address, director.secret, "run", live)
     except PowerDirectorError as exc:
         print(f"wattbench run: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    finally:
+        if live is not None:
+            live.close()
 
 
 def run_check(args: argparse.Namespace) -> int:

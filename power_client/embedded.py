@@ -16,8 +16,12 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from power_director.auth import Secret
+
+if TYPE_CHECKING:
+    from power_director.exporter import DirectorExporter
 
 __all__ = ["EmbeddedDirector", "embedded_director"]
 
@@ -39,8 +43,12 @@ def embedded_director(
     *,
     data_dir: Path | None = None,
     sample_period_s: float | None = None,
+    exporter: DirectorExporter | None = None,
 ) -> Iterator[EmbeddedDirector]:
     """Open ``meter_specs`` and serve them on a free loopback port until the block ends.
+
+    ``exporter`` (optional) observes the samples and phases, as ``wattbench director
+    --metrics`` does.
 
     Raises:
         PowerDirectorError: a meter cannot be opened (the message names its spec).
@@ -64,9 +72,17 @@ def embedded_director(
             data_dir=folder,
             sample_period_s=sample_period_s,
         )
+        factory = engine_factory(opened, sample_period_s)
+        if exporter is not None:
+            from power_director.exporter import instrument_engine_factory
+
+            exporter.describe_meters(info for _, _, info in opened)
+            factory = instrument_engine_factory(
+                engine_factory(opened, sample_period_s, observers=[exporter]), exporter
+            )
         director = serve(
             config,
-            engine_factory(opened, sample_period_s),
+            factory,
             secret=secret,
             meters_info=[info for _, _, info in opened],
             meter_names=[name for name, _, _ in opened],

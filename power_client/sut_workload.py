@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import loadgen
 from loadgen.events import RunMonitor
@@ -33,6 +33,9 @@ from power_client.errors import WorkloadError
 from power_client.loadgen_run import find_detail_log
 from power_client.workload import ProgressSink, WorkloadRun
 from suts.spec import parse_sut_spec
+
+if TYPE_CHECKING:
+    from power_client.live_metrics import LiveMetrics
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +137,7 @@ class SutWorkload:
         open_sut: SUT factory (default :func:`suts.registry.open_sut`; tests inject fakes).
         progress_interval_s: how often the progress sink is called.
         stall_timeout_s: LoadGen's watchdog: end a pass when no sample completes this long.
+        live_metrics: Prometheus live metrics to feed (follows each run's monitor).
 
     Raises:
         WorkloadError: malformed SUT spec or unknown scheme, unknown scenario, or a conf file
@@ -158,6 +162,7 @@ class SutWorkload:
         open_sut: SutOpener | None = None,
         progress_interval_s: float = 0.5,
         stall_timeout_s: float = 60.0,
+        live_metrics: LiveMetrics | None = None,
     ) -> None:
         self.config = SutWorkloadConfig(
             sut=sut,
@@ -182,6 +187,7 @@ class SutWorkload:
         self._open_sut = open_sut
         self._progress_interval_s = progress_interval_s
         self._stall_timeout_s = stall_timeout_s
+        self._live = live_metrics
         self._sut: SystemUnderTest | None = None
         self._qsl: QuerySampleLibrary | None = None
         self.calibrated: dict[str, float] = {}
@@ -314,6 +320,9 @@ class SutWorkload:
         out_dir.mkdir(parents=True, exist_ok=True)
         sut, qsl = self._opened(phase)
         monitor = RunMonitor()
+        if self._live is not None:
+            self._live.follow(monitor)
+            self._live.set_client_phase(phase)
         begin_ns = time.time_ns()
         try:
             with _ProgressPoller(monitor, phase, progress, self._progress_interval_s):
@@ -334,6 +343,9 @@ class SutWorkload:
             raise WorkloadError(
                 f"{phase} phase: SUT {self.config.sut!r} failed: {type(e).__name__}: {e}"
             ) from e
+        finally:
+            if self._live is not None:
+                self._live.set_client_phase("idle")
         end_ns = time.time_ns()
         info = find_detail_log([result.log_dir or out_dir], begin_ns, end_ns, phase=phase)
         return WorkloadRun(

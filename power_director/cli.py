@@ -24,6 +24,7 @@ from power_director.auth import load_secret, write_secret_file
 from power_director.config import DEFAULT_LISTEN, DirectorConfig, load_config
 from power_director.errors import ConfigError, MeterError, PowerDirectorError
 from power_director.meters.base import PowerMeter
+from power_director.metrics_http import BasicAuth, parse_metrics_address
 from power_director.reconnect import ReconnectingMeter, reconnect_meter
 from power_director.sampler import SampleSink
 from power_director.server import RunningDirector, serve
@@ -56,6 +57,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="shared secret file (default: the WATTBENCH_SECRET environment variable)",
     )
     parser.add_argument("--config", type=Path, metavar="FILE", help="director TOML config file")
+    parser.add_argument(
+        "--metrics",
+        metavar="HOST:PORT",
+        help="serve Prometheus metrics at http://HOST:PORT/metrics (a bare PORT means "
+        "127.0.0.1:PORT); off by default",
+    )
+    parser.add_argument(
+        "--metrics-tls-cert", type=Path, metavar="FILE", help="PEM certificate: serve HTTPS"
+    )
+    parser.add_argument("--metrics-tls-key", type=Path, metavar="FILE", help="its PEM key")
+    parser.add_argument(
+        "--metrics-auth-file",
+        type=Path,
+        metavar="FILE",
+        help="require HTTP basic auth on the metrics; FILE holds one line 'user:password'",
+    )
     parser.add_argument(
         "--generate-secret",
         type=Path,
@@ -156,6 +173,27 @@ def engine_factory(
     return factory
 
 
+def _metrics_settings(args: argparse.Namespace) -> tuple[tuple[str, int], BasicAuth | None] | None:
+    """Return the ``--metrics`` address and credentials; None without ``--metrics``.
+
+    Raises:
+        ConfigError: malformed address, unreadable auth file, or half a TLS pair.
+    """
+    tls = (args.metrics_tls_cert, args.metrics_tls_key)
+    if not args.metrics:
+        if any(tls) or args.metrics_auth_file:
+            raise ConfigError("--metrics-tls-cert/-key and --metrics-auth-file need --metrics")
+        return None
+    if (tls[0] is None) != (tls[1] is None):
+        raise ConfigError("--metrics-tls-cert and --metrics-tls-key go together")
+    try:
+        address = parse_metrics_address(args.metrics)
+        auth = BasicAuth.from_file(args.metrics_auth_file) if args.metrics_auth_file else None
+    except (ValueError, OSError) as exc:
+        raise ConfigError(f"--metrics: {exc}") from None
+    return address, auth
+
+
 def run(
     args: argparse.Namespace,
     *,
@@ -178,6 +216,7 @@ def run(
     try:
         config = build_config(args)
         secret = load_secret(config.secret_file, env_var=config.secret_env)
+        metrics = _metrics_settings(args)
     except ConfigError as exc:
         print(f"wattbench director: {exc}", file=sys.stderr)
         return 2
@@ -193,9 +232,26 @@ def run(
     except PowerDirectorError as exc:
         print(f"wattbench director: {exc}", file=sys.stderr)
         return 1
+    exporter = None
     try:
         try:
             factory = engine_factory(opened, config.sample_period_s)
+            if metrics is not None:
+                from power_director.exporter import DirectorExporter, instrument_engine_factory
+
+                exporter = DirectorExporter()
+                exporter.describe_meters(info for _, _, info in opened)
+                factory = instrument_engine_factory(
+                    engine_factory(opened, config.sample_period_s, observers=[exporter]),
+                    exporter,
+                )
+                server = exporter.serve(
+                    metrics[0],
+                    certfile=args.metrics_tls_cert,
+                    keyfile=args.metrics_tls_key,
+                    basic_auth=metrics[1],
+                )
+                print(f"wattbench director: Prometheus metrics at {server.url}", flush=True)
             director = serve(
                 config,
                 factory,
@@ -221,6 +277,8 @@ def run(
             except KeyboardInterrupt:
                 print("stopping", file=sys.stderr)
     finally:
+        if exporter is not None:
+            exporter.close()
         for _, meter, _ in opened:
             _close_quietly(meter)
     return 0
