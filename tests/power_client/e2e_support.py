@@ -125,6 +125,11 @@ class Outcome:
     out: str
     err: str
 
+    def __repr__(self) -> str:
+        # The summary's head (verdict and failed checks) and stderr, for assertion messages.
+        head = "\n".join(self.out.splitlines()[:8])
+        return f"Outcome(code={self.code}, out head:\n{head}\nerr: {self.err[-2000:]})"
+
 
 def wattbench(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> Outcome:
     """Run ``wattbench ARGV`` in this process; return its exit code, stdout and stderr."""

@@ -121,7 +121,7 @@ def test_client_measures_the_null_sut_into_a_folder_that_passes_check(
         "--no-progress",
     )
 
-    assert run.code == 0, run.err
+    assert run.code == 0, run
     assert missing_files(out) == []
     summary = (out / "summary.txt").read_text(encoding="utf-8")
     assert "SIMULATED" in summary.splitlines()[0]
@@ -190,7 +190,7 @@ def test_run_all_in_one_measures_with_an_embedded_director(
         "--no-progress",
     )
 
-    assert run.code == 0, run.err
+    assert run.code == 0, run
     assert "wattbench run: SIMULATED meter" in run.err
     assert "wattbench result: VALID, SIMULATED" in run.out
     assert missing_files(out) == []
@@ -220,7 +220,7 @@ def test_client_runs_an_official_loadgen_harness_as_the_workload(
         "--no-progress",
     )
 
-    assert run.code == 0, run.err
+    assert run.code == 0, run
     assert missing_files(out) == []
     result = read_json(out / "result.json")
     assert result["valid"] is True
