@@ -200,7 +200,7 @@ class SutWorkload:
         before ``min_duration`` and the run is INVALID ("min duration not met"). This runs a
         short unmeasured LoadGen pass (``seconds``, nothing written to disk) and sets:
         SingleStream/MultiStream expected latency = 0.8 x the measured mean; Offline expected
-        QPS = 1.25 x the measured throughput; Server target QPS = 0.5 x the throughput
+        QPS = 2 x the measured throughput; Server target QPS = 0.5 x the throughput
         measured in an Offline probe (logged as a warning: Server QPS is normally the user's
         choice). Returns what was set (empty when nothing was calibrated).
         """
@@ -250,7 +250,7 @@ class SutWorkload:
             s.multi_stream_expected_latency_ns = max(_MIN_EXPECTED_NS, int(0.8 * mean_ns))
             chosen["multi_stream_expected_latency_ns"] = s.multi_stream_expected_latency_ns
         elif scenario is loadgen.TestScenario.Offline:
-            s.offline_expected_qps = 1.25 * throughput
+            s.offline_expected_qps = 2.0 * throughput
             chosen["offline_expected_qps"] = s.offline_expected_qps
         else:
             s.server_target_qps = 0.5 * throughput

@@ -171,7 +171,15 @@ def evaluate(facts: RunFacts, rules: ValidityRules = ValidityRules()) -> list[Ch
             else "W uncertainty unknown for some sample (the meter gives no accuracy figure)",
         )
     )
-    if facts.ranging is not None:
+    if facts.ranging is None:
+        checks.append(
+            Check(
+                "testing_vs_ranging",
+                False,
+                "no ranging phase was run (--skip-ranging): MLPerf's power flow requires one",
+            )
+        )
+    else:
         r_w = facts.ranging.avg_watts
         floor = r_w * (1 - rules.max_power_drop_ratio)
         checks.append(
