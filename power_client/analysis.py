@@ -32,7 +32,14 @@ from power_client.mlperf_power import average_power_from_files
 from power_client.trace import PowerTrace, read_phase_traces, read_spl_trace
 from power_client.validity import Check, PhaseFacts, RunFacts, ValidityRules, evaluate
 
-__all__ = ["RESULT_FORMAT", "RESULT_VERSION", "analyze", "analyze_and_write", "rules_from"]
+__all__ = [
+    "RESULT_FORMAT",
+    "RESULT_VERSION",
+    "analyze",
+    "analyze_and_write",
+    "analyze_with_traces",
+    "rules_from",
+]
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +59,12 @@ def rules_from(settings: dict[str, Any]) -> ValidityRules:
 
 
 def _bracketing_checks(
-    checks: list[ClockCheck], record: PhaseRecord
+    checks: list[ClockCheck], record: PhaseRecord, source: Path
 ) -> tuple[ClockCheck, ClockCheck]:
     before = [c for c in checks if c.measured_at_wall_ns <= record.client_start_ns]
     after = [c for c in checks if c.measured_at_wall_ns >= record.client_stop_ns]
     if not before and not after:
-        raise ResultFolderError(f"client.json: no clock check around phase {record.phase}")
+        raise ResultFolderError(f"{source}: no clock check around phase {record.phase}")
     first = before[-1] if before else after[0]
     last = after[0] if after else before[-1]
     return first, last
@@ -99,7 +106,7 @@ class _Phase:
         self.prec = record.phases[phase]
         folder = layout.phase_dir(phase)
         self.info: LoadgenRunInfo = read_loadgen_run(folder / "mlperf_log_detail.txt")
-        first, last = _bracketing_checks(list(record.clock_checks), self.prec)
+        first, last = _bracketing_checks(list(record.clock_checks), self.prec, layout.client_json)
         self.offset_ns = (first.offset_ns + last.offset_ns) // 2
         drift_ns = abs(last.offset_ns - first.offset_ns)
         uncertainty_ns = max(first.rtt_ns, last.rtt_ns) // 2 + drift_ns // 2 + _TRUNCATION_NS
@@ -253,6 +260,15 @@ def _clock_json(record: ClientRecord, tolerance_s: float) -> dict[str, Any]:
 def analyze(root: Path) -> dict[str, Any]:
     """Compute the result of the run in ``root`` (the content of ``result.json``).
 
+    Raises: as :func:`analyze_with_traces`.
+    """
+    result, _ = analyze_with_traces(root)
+    return result
+
+
+def analyze_with_traces(root: Path) -> tuple[dict[str, Any], dict[str, list[PowerTrace]]]:
+    """Return the result of the run in ``root`` and the power traces it read, per phase.
+
     Raises:
         ResultFolderError: ``client.json`` missing or malformed, the run did not complete, a
             phase is missing.
@@ -293,7 +309,7 @@ def analyze(root: Path) -> dict[str, Any]:
         "mode": testing.info.mode,
         "sut": {
             "spec": workload.get("sut") or workload.get("command_line") or "",
-            "workload": workload.get("workload"),
+            "workload": workload.get("workload") or workload.get("kind") or "",
             "description": dict(workload.get("sut_details") or {}),
         },
         "workload": workload,
@@ -305,7 +321,7 @@ def analyze(root: Path) -> dict[str, Any]:
         "settings": dict(record.settings),
         "versions": {**software_versions(), "loadgen": testing.info.loadgen_version},
         "files": files,
-    }
+    }, {name: phase.traces for name, phase in phases.items()}
 
 
 def _hashed(layout: ResultLayout, path: Path) -> bool:
@@ -322,10 +338,10 @@ def analyze_and_write(root: Path) -> dict[str, Any]:
     """Analyse ``root``, write ``result.json`` and the reports; return the result."""
     from power_client.report import write_report
 
-    result = analyze(root)
+    result, traces = analyze_with_traces(root)
     path = ResultLayout(root).result_json
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(result, indent=1, allow_nan=False) + "\n", encoding="utf-8")
     tmp.replace(path)
-    write_report(root)
+    write_report(root, traces=traces)
     return result

@@ -65,7 +65,11 @@ def _add_workload_arguments(p: argparse.ArgumentParser, *, default_sut: str | No
         help="LoadGen min duration per phase, seconds (default 20; MLPerf submissions use 600)",
     )
     g.add_argument("--target-qps", type=float, help="Server target / Offline expected QPS")
-    g.add_argument("--target-latency-ms", type=float, help="Server latency bound, ms")
+    g.add_argument(
+        "--target-latency-ms",
+        type=float,
+        help="Server latency bound, and SingleStream/MultiStream expected latency, ms",
+    )
     g.add_argument("--conf", type=Path, help="user.conf applied on top of mlperf.conf")
     g.add_argument(
         "--workload",
@@ -222,7 +226,7 @@ def _build_workload(args: argparse.Namespace, live: Any = None) -> Any:
     )
 
 
-def _options(args: argparse.Namespace, workload: Any) -> Any:
+def _options(args: argparse.Namespace) -> Any:
     from power_client.measured_run import RunOptions
 
     if args.skip_ranging and (args.volts_range is None or args.amps_range is None):
@@ -316,7 +320,7 @@ def _measure(
         check_out_dir(args.out)  # before connecting: a used --out is a bad option
         _, _, push_auth = _monitoring_settings(args)
         workload = _build_workload(args, live)
-        options = _options(args, workload)
+        options = _options(args)
     except (ValueError, OSError, ResultFolderError) as exc:
         print(f"wattbench {name}: {exc}", file=sys.stderr)
         return EXIT_USAGE

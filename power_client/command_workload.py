@@ -151,9 +151,14 @@ class CommandWorkload:
                     argv[0],
                 )
         if status not in self.ok_exit_codes:
+            tail = (
+                "; last lines:\n" + "\n".join(f"  {x}" for x in tee.tail)
+                if tee.tail
+                else "; it printed nothing"
+            )
             raise WorkloadError(
                 f"{phase} phase: {shlex.join(argv)} {_describe_status(status)} "
-                f"(output in {log_path}); last lines:\n" + "\n".join(f"  {x}" for x in tee.tail)
+                f"(output in {log_path}){tail}"
             )
         paths = (out_dir,) if cwd == out_dir else (out_dir, cwd)
         return WorkloadRun(

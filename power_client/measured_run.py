@@ -56,7 +56,8 @@ class RunOptions:
         skip_ranging: run only the testing phase (needs both manual ranges).
         cleanup: delete the session folder on the director once fetched.
         min_samples, max_gap_periods: validity thresholds (see :mod:`power_client.validity`).
-        software: this client's name and version (sent in ``hello``, recorded).
+        extra_settings: further settings recorded in ``client.json`` (e.g. the ranging
+            fraction, which the workload applies).
     """
 
     label: str = ""

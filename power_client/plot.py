@@ -22,7 +22,7 @@ import calendar
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -202,8 +202,17 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
-def render_plot(result_dir: Path, result: Mapping[str, Any], out: Path) -> Path | None:
+def render_plot(
+    result_dir: Path,
+    result: Mapping[str, Any],
+    out: Path,
+    *,
+    traces: Mapping[str, Sequence[PowerTrace]] | None = None,
+) -> Path | None:
     """Draw ``power.png`` for the result folder ``result_dir`` into ``out``.
+
+    ``traces`` (per phase name) are the power traces already read by the caller (the
+    analysis); phases absent from it are read from the folder.
 
     Returns:
         ``out``; None when matplotlib is not installed (logged at WARNING).
@@ -220,9 +229,10 @@ def render_plot(result_dir: Path, result: Mapping[str, Any], out: Path) -> Path 
     FigureCanvasAgg(figure)
     axes = figure.subplots(len(names), 1, squeeze=False)[:, 0]
     for ax, name in zip(axes, names, strict=True):
-        traces = phase_traces(result_dir, result, name)
-        source = ", ".join(_relative(trace.source, result_dir) for trace in traces)
-        _draw_phase(ax, name, get(result, "phases", name), traces, source or "no samples file")
+        given = (traces or {}).get(name)
+        phase = list(given) if given is not None else phase_traces(result_dir, result, name)
+        source = ", ".join(_relative(trace.source, result_dir) for trace in phase)
+        _draw_phase(ax, name, get(result, "phases", name), phase, source or "no samples file")
     heading = f"{title(result)} · {verdict(result)}"
     if is_simulated(result):
         figure.suptitle(f"SIMULATED METER · {heading}", color="firebrick", fontweight="bold")

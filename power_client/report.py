@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from power_client.errors import ResultFolderError
 from power_client.html_report import render_html
 from power_client.plot import render_plot
 from power_client.summary_text import render_summary
+from power_client.trace import PowerTrace
 
 __all__ = ["RESULT_FORMAT", "RESULT_VERSION", "read_result", "write_report"]
 
@@ -75,8 +77,12 @@ def _write_text(path: Path, text: str) -> None:
     os.replace(partial, path)
 
 
-def write_report(result_dir: Path) -> list[Path]:
+def write_report(
+    result_dir: Path, *, traces: Mapping[str, Sequence[PowerTrace]] | None = None
+) -> list[Path]:
     """Write ``summary.txt``, ``power.png`` and ``report.html`` into ``result_dir``.
+
+    ``traces`` (per phase) spare the plot a second read of power logs already read.
 
     Returns:
         The files written, in that order (no ``power.png`` without matplotlib).
@@ -85,7 +91,7 @@ def write_report(result_dir: Path) -> list[Path]:
         ResultFolderError: ``result_dir/result.json`` is missing or malformed.
     """
     result = read_result(result_dir / "result.json")
-    png = render_plot(result_dir, result, result_dir / "power.png")
+    png = render_plot(result_dir, result, result_dir / "power.png", traces=traces)
     summary = result_dir / "summary.txt"
     _write_text(summary, render_summary(result, plot_available=png is not None))
     report = result_dir / "report.html"
