@@ -308,7 +308,10 @@ def analyze_with_traces(root: Path) -> tuple[dict[str, Any], dict[str, list[Powe
         "scenario": testing.info.scenario,
         "mode": testing.info.mode,
         "sut": {
-            "spec": workload.get("sut") or workload.get("command_line") or "",
+            "spec": workload.get("sut_opened")
+            or workload.get("sut")
+            or workload.get("command_line")
+            or "",
             "workload": workload.get("workload") or workload.get("kind") or "",
             "description": dict(workload.get("sut_details") or {}),
         },

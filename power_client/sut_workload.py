@@ -32,6 +32,7 @@ from loadgen.interfaces import QuerySampleLibrary, SystemUnderTest
 from power_client.errors import WorkloadError
 from power_client.loadgen_run import find_detail_log
 from power_client.workload import ProgressSink, WorkloadRun
+from suts.registry import spec_for_scenario
 from suts.spec import parse_sut_spec
 
 if TYPE_CHECKING:
@@ -182,6 +183,8 @@ class SutWorkload:
             if open_sut is None:
                 _check_scheme(sut)
             self.settings = build_settings(self.config)
+            #: the spec actually opened: the backend's preferred options for the scenario filled in
+            self.sut_spec = spec_for_scenario(sut, scenario)
         except (loadgen.LoadgenError, ValueError, OSError) as e:
             raise WorkloadError(f"SUT {sut!r}: {e}") from e
         self._open_sut = open_sut
@@ -289,6 +292,7 @@ class SutWorkload:
         out: dict[str, Any] = {
             "kind": "sut",
             "sut": c.sut,
+            "sut_opened": self.sut_spec,
             "scenario": c.scenario,
             "workload": c.workload or ("synthetic" if c.null_sut else "default"),
             "model": c.model,
@@ -371,12 +375,12 @@ class SutWorkload:
         c = self.config
         try:
             qsl = self._make_qsl()
-            sut = self._open(c.sut, qsl)
+            sut = self._open(self.sut_spec, qsl)
         except Exception as e:
             raise WorkloadError(
                 f"{phase} phase: cannot open SUT {c.sut!r}: {type(e).__name__}: {e}"
             ) from e
-        log.info("opened SUT %s (%s) with QSL %s", c.sut, sut.name, qsl.name)
+        log.info("opened SUT %s (%s) with QSL %s", self.sut_spec, sut.name, qsl.name)
         self._sut, self._qsl = sut, qsl
         return sut, qsl
 

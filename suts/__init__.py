@@ -2,7 +2,7 @@
 
 Modules:
     spec       parse ``scheme:target?options`` SUT spec strings
-    registry   ``open_sut(spec, qsl)`` and the ``@register_sut`` decorator
+    registry   ``open_sut(spec, qsl)``, ``spec_for_scenario`` and the ``@register_sut`` decorator
     spec_registry  the scheme -> factory registry both SUTs and workloads use
     null       NullSut (inline), ThreadedNullSut (worker threads), SyntheticQsl
     errors     SutError tree
@@ -13,7 +13,7 @@ OpenVINO-backed SUTs are imported only when an ``openvino:`` spec is opened.
 from __future__ import annotations
 
 from suts.errors import DatasetError, DeviceUnavailableError, ModelError, SutSpecError
-from suts.registry import known_schemes, open_sut, register_sut
+from suts.registry import known_schemes, open_sut, register_sut, spec_for_scenario
 from suts.spec import SutSpec, parse_sut_spec
 
 __all__ = [
@@ -26,4 +26,5 @@ __all__ = [
     "open_sut",
     "parse_sut_spec",
     "register_sut",
+    "spec_for_scenario",
 ]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import loadgen
 from loadgen.errors import LoadgenError
-from suts.registry import known_schemes, open_sut
+from suts.registry import known_schemes, open_sut, spec_for_scenario
 from suts.spec import parse_sut_spec
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
 
             workload = open_workload(args.workload or "digits")
             qsl = workload.qsl()
-        sut_spec = args.sut
+        sut_spec = spec_for_scenario(args.sut, args.scenario)
         if settings.mode is not loadgen.TestMode.PerformanceOnly and sut_spec.startswith(
             "openvino"
         ):

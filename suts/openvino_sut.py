@@ -28,9 +28,15 @@ from openvino import _pyopenvino as _ovc  # C++ bases: skip the Python input dis
 
 from loadgen.interfaces import Complete, QuerySample, QuerySampleLibrary, QuerySampleResponse
 from suts.errors import ModelError
-from suts.ov_config import DEFAULT_DYNAMIC_BATCH, OpenVinoConfig, parse_openvino_target
+from suts.ov_config import (
+    DEFAULT_DYNAMIC_BATCH,
+    MIN_ASYNC_REQUESTS,
+    OpenVinoConfig,
+    parse_openvino_target,
+)
 from suts.ov_devices import check_device
 from suts.ov_inputs import InputPlan, plan_input
+from suts.ov_threads import ThreadChoice, choose_threads
 from suts.registry import register_sut
 from suts.spec import SutSpec
 
@@ -89,19 +95,29 @@ class OpenVinoSut:
         self._plan = plan_input(model, qsl, str(self.model_path))
         model = self._plan.adapt(model)
         self.batch = self._plan.static_batch or (config.batch or DEFAULT_DYNAMIC_BATCH)
+        self.thread_choice: ThreadChoice | None = None
         start = time.perf_counter()
-        try:
-            self._compiled = self._core.compile_model(
-                model, config.device, config.compile_properties()
+        if config.threads == "auto" and config.device.upper() == "CPU":
+            rows = self._plan.static_batch or 1  # SingleStream's inference: one sample, padded
+            shape = (rows, *self._plan.sample_shape) if self._plan.has_batch_dim else None
+            query = np.random.default_rng(0).standard_normal(
+                shape or self._plan.sample_shape, dtype=np.float32
             )
-        except RuntimeError as e:
-            raise ModelError(
-                f"OpenVINO could not compile {self.model_path} for {config.device}: "
-                f"{_first_line(e)}"
-            ) from e
+            self._compiled, self.thread_choice = choose_threads(
+                lambda threads: self._compile(model, threads), query
+            )
+        else:
+            if config.threads == "auto":
+                log.info("threads=auto is for CPU only; %s keeps its default", config.device)
+            self._compiled = self._compile(model, None)
         self.compile_s = time.perf_counter() - start
         optimal = self._property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")
-        self.nireq = config.nireq or (int(optimal) if optimal.isdigit() else 1)
+        if config.api == "sync":
+            self.nireq = 1
+        else:
+            self.nireq = config.nireq or max(
+                int(optimal) if optimal.isdigit() else 1, MIN_ASYNC_REQUESTS
+            )
         self.name = f"OpenVINO:{self.model_path.stem}@{config.device}"
         self._gather = getattr(qsl, "gather", None)
         self._pool = self._synthetic_pool() if self._gather is None else None
@@ -170,6 +186,8 @@ class OpenVinoSut:
         }
         for key in DESCRIBED_PROPERTIES:
             info[key] = self._property(key)
+        if self.thread_choice is not None:
+            info["threads_auto"] = self.thread_choice.describe()
         devices = [d for d in info["EXECUTION_DEVICES"].split(",") if d and d != "n/a"]
         for dev in devices or [self.config.device]:
             try:
@@ -220,6 +238,19 @@ class OpenVinoSut:
                 tensor = tensors.get(s.index)
                 sample_tensor = tensor_of(s.index) if tensor is None else tensor
                 start_async(queue, sample_tensor, (complete, s.id))
+
+    def _compile(self, model: Any, threads: int | None) -> Any:
+        """Compile ``model`` with the spec's properties (and ``threads``, when given)."""
+        props = self.config.compile_properties()
+        if threads is not None:
+            props["INFERENCE_NUM_THREADS"] = str(threads)
+        try:
+            return self._core.compile_model(model, self.config.device, props)
+        except RuntimeError as e:
+            raise ModelError(
+                f"OpenVINO could not compile {self.model_path} for {self.config.device}: "
+                f"{_first_line(e)}"
+            ) from e
 
     def _sample_tensor(self, index: int) -> Any:
         """Return (and cache) an ``ov.Tensor`` over loaded sample ``index`` with a batch axis."""

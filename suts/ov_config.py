@@ -18,16 +18,19 @@ Options (all optional):
 key        meaning                                               values
 ========== ===================================================== ==========================
 hint       ``PERFORMANCE_HINT``; default throughput as in        throughput, latency,
-           benchmark_app; ``none`` leaves the device default     cumulative_throughput, none
+           benchmark_app (latency for SingleStream, see          cumulative_throughput, none
+           SCENARIO_DEFAULTS); ``none``: the device default
 nireq      infer requests in the AsyncInferQueue                 int >= 1 (default: the
-                                                                 compiled model's optimum)
+                                                                 compiled model's optimum,
+                                                                 at least 16)
 streams    ``NUM_STREAMS``                                       int >= 1 or ``auto``
-threads    ``INFERENCE_NUM_THREADS``                             int >= 1
+threads    ``INFERENCE_NUM_THREADS``; ``auto`` measures which    int >= 1 or ``auto``
+           count is fastest (CPU, see suts.ov_threads)           (SingleStream: ``auto``)
 precision  ``INFERENCE_PRECISION_HINT``                          f32, bf16, f16
 cache_dir  ``CACHE_DIR`` (compiled-blob cache)                   directory
 batch      samples per inference for dynamic-batch models        int >= 1 (default 8)
-api        ``async`` (AsyncInferQueue) or ``sync`` (infer inline int  ``async`` (default)
-           in ``issue_queries``; SingleStream only)
+api        ``async`` (AsyncInferQueue) or ``sync`` (infer inline ``async`` (default;
+           in ``issue_queries``; SingleStream only)              ``sync`` for SingleStream)
 response   accuracy payload: ``argmax`` (int32 class) or ``raw`` argmax, raw
            (the output row, float32)
 ========== ===================================================== ==========================
@@ -40,7 +43,7 @@ from pathlib import Path
 from typing import Literal
 
 from suts.errors import SutSpecError
-from suts.spec import SutSpec
+from suts.spec import SutSpec, with_defaults
 
 Hint = Literal["throughput", "latency", "cumulative_throughput", "none"]
 Precision = Literal["f32", "bf16", "f16"]
@@ -63,6 +66,18 @@ KNOWN_OPTIONS = (
     "threads",
 )
 DEFAULT_DYNAMIC_BATCH = 8
+#: Fewest requests in the AsyncInferQueue when ``nireq`` is not given. The Python callback that
+#: completes a request keeps it idle for tens of microseconds; with only the device's optimum
+#: (2 on a 2-core CPU) small models starve: tiny CNN Offline 9.5k samples/s at 2 requests,
+#: 17k at 16, benchmark_app 16.6k (docs/performance.md). Spare requests wait in the device's
+#: queue and cost only their input/output buffers.
+MIN_ASYNC_REQUESTS = 16
+#: Options a scenario implies unless the spec sets them (:func:`suts.registry.spec_for_scenario`):
+#: SingleStream runs one sample at a time, so it takes the latency configuration, infers inline
+#: in ``issue_queries`` (no thread hop per query) and measures the fastest thread count.
+SCENARIO_DEFAULTS: dict[str, dict[str, str]] = {
+    "SingleStream": {"hint": "latency", "api": "sync", "threads": "auto"},
+}
 MODEL_SUFFIXES = (".xml", ".onnx", ".tflite", ".pdmodel", ".pb", ".pt", ".pth", ".savedmodel")
 
 
@@ -80,7 +95,7 @@ class OpenVinoConfig:
     hint: Hint = "throughput"
     nireq: int | None = None
     streams: int | Literal["auto"] | None = None
-    threads: int | None = None
+    threads: int | Literal["auto"] | None = None
     precision: Precision | None = None
     cache_dir: Path | None = None
     batch: int | None = None
@@ -97,7 +112,7 @@ class OpenVinoConfig:
             props["PERFORMANCE_HINT_NUM_REQUESTS"] = str(self.nireq)
         if self.streams is not None:
             props["NUM_STREAMS"] = "AUTO" if self.streams == "auto" else str(self.streams)
-        if self.threads is not None:
+        if isinstance(self.threads, int):
             props["INFERENCE_NUM_THREADS"] = str(self.threads)
         if self.precision is not None:
             props["INFERENCE_PRECISION_HINT"] = self.precision
@@ -132,6 +147,13 @@ def _positive(spec: SutSpec, key: str) -> int | None:
     return value
 
 
+def _positive_or_auto(spec: SutSpec, key: str) -> int | Literal["auto"] | None:
+    raw = spec.options.get(key)
+    if raw is not None and raw.lower() == "auto":
+        return "auto"
+    return _positive(spec, key)
+
+
 def parse_openvino_target(spec: SutSpec) -> OpenVinoConfig:
     """Turn an ``openvino:`` :class:`SutSpec` into an :class:`OpenVinoConfig`.
 
@@ -159,12 +181,7 @@ def parse_openvino_target(spec: SutSpec) -> OpenVinoConfig:
     elif model_part:
         workload = model_part
 
-    streams_raw = spec.options.get("streams")
-    streams: int | Literal["auto"] | None
-    if streams_raw is not None and streams_raw.lower() == "auto":
-        streams = "auto"
-    else:
-        streams = _positive(spec, "streams")
+    streams = _positive_or_auto(spec, "streams")
     cache_raw = spec.options.get("cache_dir")
     if cache_raw is not None and not cache_raw:
         raise SutSpecError(f"SUT spec {spec.text!r}: option cache_dir is empty")
@@ -176,7 +193,7 @@ def parse_openvino_target(spec: SutSpec) -> OpenVinoConfig:
         hint=_choice(spec, "hint", HINTS) or "throughput",  # type: ignore[arg-type]
         nireq=_positive(spec, "nireq"),
         streams=streams,
-        threads=_positive(spec, "threads"),
+        threads=_positive_or_auto(spec, "threads"),
         precision=_choice(spec, "precision", PRECISIONS),  # type: ignore[arg-type]
         cache_dir=Path(cache_raw).expanduser() if cache_raw else None,
         batch=_positive(spec, "batch"),
@@ -192,10 +209,4 @@ def pin_precision(spec_text: str, precision: Precision = "f32") -> str:
     Accuracy runs use this: the CPU plugin defaults to bf16 where the CPU supports it, which
     makes accuracy depend on the machine.
     """
-    head, sep, query = spec_text.partition("?")
-    keys = [pair.partition("=")[0] for pair in query.split("&") if pair]
-    if "precision" in keys:
-        return spec_text
-    if sep and query:
-        return f"{head}?{query}&precision={precision}"
-    return f"{head}?precision={precision}"
+    return with_defaults(spec_text, {"precision": precision})

@@ -6,6 +6,7 @@ The target is everything between the first ``:`` and ``?``; its meaning belongs 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -51,3 +52,16 @@ def parse_sut_spec(text: str) -> SutSpec:
             f"SUT spec {text!r}: malformed options {query!r} (use key=value&key=value)"
         ) from None
     return SutSpec(scheme=scheme, target=target, options=dict(pairs), text=text)
+
+
+def with_defaults(text: str, defaults: Mapping[str, str]) -> str:
+    """Return spec ``text`` with each ``defaults`` option appended unless ``text`` sets it.
+
+    ``with_defaults("openvino:@CPU?nireq=2", {"api": "sync"})`` is
+    ``"openvino:@CPU?nireq=2&api=sync"``. Options the spec gives always win.
+    """
+    head, _, query = text.partition("?")
+    pairs = [pair for pair in query.split("&") if pair]
+    given = {pair.partition("=")[0] for pair in pairs}
+    pairs += [f"{key}={value}" for key, value in defaults.items() if key not in given]
+    return f"{head}?{'&'.join(pairs)}" if pairs else head

@@ -4,7 +4,8 @@ import pytest
 
 from suts.errors import SutSpecError
 from suts.ov_config import is_model_path, parse_openvino_target, pin_precision
-from suts.spec import parse_sut_spec
+from suts.registry import spec_for_scenario
+from suts.spec import parse_sut_spec, with_defaults
 
 
 def cfg(text: str):
@@ -91,3 +92,44 @@ def test_pin_precision():
     assert pin_precision("openvino:@CPU?nireq=2") == "openvino:@CPU?nireq=2&precision=f32"
     assert pin_precision("openvino:@CPU?precision=bf16") == "openvino:@CPU?precision=bf16"
     assert cfg(pin_precision("openvino:m.xml@CPU?hint=latency")).precision == "f32"
+
+
+@pytest.mark.parametrize(
+    ("spec", "scenario", "expected"),
+    [
+        ("openvino:@CPU", "SingleStream", "openvino:@CPU?hint=latency&api=sync&threads=auto"),
+        (
+            "openvino:m.xml@CPU?hint=throughput&threads=2",
+            "SingleStream",
+            "openvino:m.xml@CPU?hint=throughput&threads=2&api=sync",
+        ),
+        (
+            "openvino:@CPU?api=async&hint=none&threads=auto",
+            "SingleStream",
+            "openvino:@CPU?api=async&hint=none&threads=auto",
+        ),
+        ("openvino:@CPU", "Offline", "openvino:@CPU"),
+        ("openvino:@CPU?nireq=4", "Server", "openvino:@CPU?nireq=4"),
+        ("null", "SingleStream", "null"),
+        ("null-threaded?workers=2", "SingleStream", "null-threaded?workers=2"),
+    ],
+)
+def test_spec_for_scenario_fills_only_missing_options(spec, scenario, expected):
+    assert spec_for_scenario(spec, scenario) == expected
+    if spec.startswith("openvino"):
+        parse_openvino_target(parse_sut_spec(spec_for_scenario(spec, scenario)))  # still valid
+
+
+def test_threads_auto():
+    assert cfg("openvino:m.xml@CPU?threads=auto").threads == "auto"
+    props = cfg("openvino:m.xml@CPU?threads=auto").compile_properties()
+    assert "INFERENCE_NUM_THREADS" not in props
+    assert cfg("openvino:m.xml@CPU?threads=3").compile_properties()["INFERENCE_NUM_THREADS"] == "3"
+    with pytest.raises(SutSpecError, match="threads='many'"):
+        cfg("openvino:m.xml@CPU?threads=many")
+
+
+def test_with_defaults():
+    assert with_defaults("null", {}) == "null"
+    assert with_defaults("s:t?a=1", {"a": "2", "b": "3"}) == "s:t?a=1&b=3"
+    assert with_defaults("s:t?", {"b": "3"}) == "s:t?b=3"

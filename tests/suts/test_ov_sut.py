@@ -82,6 +82,27 @@ def test_describe(digits):
     assert all(isinstance(v, str) for v in info.values())
 
 
+def test_default_request_count_covers_python_completion(digits):
+    """Without nireq the async queue holds at least MIN_ASYNC_REQUESTS; sync uses one request."""
+    from suts.ov_config import MIN_ASYNC_REQUESTS
+
+    sut = open_sut("openvino:@CPU?precision=f32", digits.qsl())
+    optimal = int(sut.describe()["OPTIMAL_NUMBER_OF_INFER_REQUESTS"])
+    assert sut.nireq == max(optimal, MIN_ASYNC_REQUESTS)
+    assert sut.describe()["nireq"] == str(sut.nireq)
+    sync = open_sut("openvino:@CPU?precision=f32&api=sync&nireq=5", digits.qsl())
+    assert sync.describe()["nireq"] == "1"
+
+
+def test_singlestream_spec_runs_the_latency_configuration(digits):
+    from suts import spec_for_scenario
+
+    spec = spec_for_scenario("openvino:@CPU?precision=f32", "SingleStream")
+    info = open_sut(spec, digits.qsl()).describe()
+    assert (info["PERFORMANCE_HINT"], info["api"]) == ("LATENCY", "sync")
+    assert int(info["NUM_STREAMS"]) == 1
+
+
 @pytest.mark.parametrize("api", ["async", "sync"])
 def test_single_sample_queries_from_many_threads(digits, api):
     """LoadGen may issue from several threads while callbacks complete from OpenVINO's."""
