@@ -14,11 +14,13 @@ from loadgen.settings import TestScenario
 from power_client.errors import JoinError, LoadgenLogError
 from power_client.join import join_energy, map_window
 from power_client.mlperf_power import (
+    DATETIME_FORMAT,
     MlperfWindow,
     average_power,
     average_power_from_files,
     mlperf_power_efficiency,
     mlperf_power_metric,
+    parse_datetime,
     read_power_window,
 )
 from power_client.trace import read_trace
@@ -211,3 +213,34 @@ def test_malformed_timestamps_name_the_source():
     lines = ["# header\n", "Time,22-11-2026 12:30:00.000,Watts,10.0,Mark,m\n"]
     with pytest.raises(JoinError, match=r"spl\.txt line 2: bad timestamp"):
         average_power(lines, window)
+
+
+@given(
+    st.datetimes(min_value=datetime.datetime(1970, 1, 1), max_value=datetime.datetime(2200, 1, 1)),
+    st.sampled_from(["%m-%d-%Y %H:%M:%S.%f", "milliseconds"]),
+)
+def test_parse_datetime_equals_strptime(moment: datetime.datetime, form: str) -> None:
+    text = moment.strftime(DATETIME_FORMAT)
+    if form == "milliseconds":  # what spl.txt holds
+        text = text[:-3]
+    assert parse_datetime(text) == datetime.datetime.strptime(text, DATETIME_FORMAT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1-2-2026 3:04:05.1", "01-02-2026 03:04:05.123456", "12-31-1999 23:59:59.999"],
+)
+def test_parse_datetime_other_forms_as_strptime(text: str) -> None:
+    assert parse_datetime(text) == datetime.datetime.strptime(text, DATETIME_FORMAT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["13-01-2026 00:00:00.000", "02-30-2026 00:00:00.000", "01-01-2026 24:00:00.000",
+     "01-01-2026 00:00:60.000", "01-01-2026 00:00:00", "01-01-2026 00:00:00.1234567", "x"],
+)  # fmt: skip
+def test_parse_datetime_rejects_what_strptime_rejects(text: str) -> None:
+    with pytest.raises(ValueError):
+        datetime.datetime.strptime(text, DATETIME_FORMAT)
+    with pytest.raises(ValueError):
+        parse_datetime(text)
