@@ -1,9 +1,11 @@
-"""Test helpers for the director service: a fake engine and a minimal synchronous client."""
+"""Test helpers for the director service: a fake engine, a minimal synchronous client, polling."""
 
 from __future__ import annotations
 
 import io
 import socket
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,6 +28,14 @@ from power_director.protocol import (
 M = TypeVar("M", bound=Message)
 
 SECRET = Secret(b"correct horse battery staple 0123456789", "test")
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    """Poll ``condition`` every 20 ms; fail the test if it is not true within ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.02)
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ records the outage as a gap and marks the phase invalid, keeping the samples bef
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from director_helpers import wait_for
 
 from power_director.cli import engine_factory, open_meters
 from power_director.errors import TransportError
@@ -34,13 +34,6 @@ def _ranges(sim: RunningSimulator) -> tuple[float, float, bool, bool]:
     return engine.voltage.value, engine.current.value, engine.voltage.auto, engine.current.auto
 
 
-def _wait_for(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.02)
-
-
 def test_meter_lost_mid_phase_is_reopened_from_its_spec(tmp_path: Path) -> None:
     first = _serve()
     first.instrument.handle_line(":INPut:VOLTage:AUTO ON")  # the state found at start
@@ -58,7 +51,7 @@ def test_meter_lost_mid_phase_is_reopened_from_its_spec(tmp_path: Path) -> None:
         first.close()  # unplugged: the open connection is dropped, the port refuses
         time.sleep(0.3)
         second = _serve(address)  # back, on the same port, with a fresh (default) state
-        _wait_for(lambda: meter.reconnects == 1)
+        wait_for(lambda: meter.reconnects == 1)
         time.sleep(0.3)
         # the testing ranges were applied again on the new connection
         assert _ranges(second) == (300.0, 1.0, False, False)

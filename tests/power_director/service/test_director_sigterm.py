@@ -10,21 +10,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
+
+from director_helpers import wait_for
 
 from power_director.auth import write_secret_file
 from power_director.sim import ConstantLoad, SimulatorConfig, start_simulator
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def _wait_for(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.02)
 
 
 def test_sigterm_restores_the_meter_and_exits_zero(tmp_path: Path) -> None:
@@ -57,7 +50,7 @@ def test_sigterm_restores_the_meter_and_exits_zero(tmp_path: Path) -> None:
         _, stderr = proc.communicate(timeout=20)
         assert proc.returncode == 0, stderr
         assert stderr.rstrip().endswith("stopping"), stderr
-        _wait_for(lambda: engine.voltage.auto is True)  # restored on close
+        wait_for(lambda: engine.voltage.auto is True)  # restored on close
     finally:
         if proc.poll() is None:
             proc.kill()
