@@ -8,11 +8,10 @@ medians and paired ratios:
   ResNet-50, >= 0.85x on the tiny CNN).
 * SingleStream: benchmark_app ``-hint latency`` median latency vs our SingleStream p90
   (goal <= 1.1x). Our SUT runs the spec a SingleStream run opens by default
-  (``spec_for_scenario``: ``hint=latency&api=sync``).
+  (``spec_for_scenario``: ``hint=latency&api=sync&threads=auto``).
 * ``singlestream-1thread`` (not in the default modes): both sides on one inference thread
   (benchmark_app ``-hint none -nstreams 1 -nthreads 1 -nireq 1 -api sync``, its fastest; ours
-  ``threads=1``), the
-  configuration that wins for models of a few tens of microseconds.
+  ``threads=1``), the like-for-like comparison for models of a few tens of microseconds.
 
 Our SUTs use their defaults otherwise (no ``nireq``: the async queue gets at least
 ``MIN_ASYNC_REQUESTS`` requests). Usage:

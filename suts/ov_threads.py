@@ -48,7 +48,7 @@ class ThreadChoice:
     median_latency_s: dict[int, float]
 
     def describe(self) -> str:
-        """Return e.g. ``1 thread: median 22.1 us (device default 2: 33.0 us)``."""
+        """Return e.g. ``1 thread(s): median 23.3 us (device default 2; tried 2: 33.9 us)``."""
         others = ", ".join(
             f"{n}: {s * 1e6:.1f} us"
             for n, s in sorted(self.median_latency_s.items())

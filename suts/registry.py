@@ -50,7 +50,8 @@ def spec_for_scenario(spec: str, scenario: str) -> str:
     """Return ``spec`` with the options its backend prefers for ``scenario`` filled in.
 
     Only options the spec does not set are added, so a user's choice always wins; e.g.
-    ``openvino:@CPU`` for SingleStream becomes ``openvino:@CPU?hint=latency&api=sync``.
+    ``openvino:@CPU`` for SingleStream becomes
+    ``openvino:@CPU?hint=latency&api=sync&threads=auto``.
     """
     module = _SCENARIO_DEFAULTS_MODULES.get(parse_sut_spec(spec).scheme)
     if module is None:
