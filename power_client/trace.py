@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from power_client.errors import JoinError
-from power_director.powerlog import record_to_gap
+from power_director.powerlog import decode_line, record_to_gap
 from power_director.sampler import Gap
 from power_director.samples import FLAG_OVER_RANGE
 from power_director.spl import read_spl
@@ -105,14 +105,9 @@ def _sample_records(path: Path) -> Iterator[dict[str, Any]]:
                     if all(name in record for name in _SAMPLE_FIELDS):
                         yield record
                         continue
-            if not line.strip():
-                continue
-            try:
-                yield json.loads(line)
-            except json.JSONDecodeError:
-                log.warning(
-                    "%s line %d is not JSON (truncated by a crash?): %r", path, number, line
-                )
+            whole = decode_line(line, path, number)
+            if whole is not None:
+                yield whole
 
 
 def read_trace(path: str | os.PathLike[str]) -> PowerTrace:

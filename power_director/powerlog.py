@@ -143,14 +143,24 @@ def iter_records(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
     """Yield the JSON objects of a ``samples.jsonl`` file; skip (and log) undecodable lines."""
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                yield json.loads(line)
-            except json.JSONDecodeError:
-                log.warning(
-                    "%s line %d is not JSON (truncated by a crash?): %r", path, number, line
-                )
+            record = decode_line(line, path, number)
+            if record is not None:
+                yield record
+
+
+def decode_line(line: str, path: str | os.PathLike[str], number: int) -> dict[str, Any] | None:
+    """Decode line ``number`` of ``path``; None for a blank line or one that is not JSON (logged).
+
+    A crash can leave the last line truncated; everything before it is still good.
+    """
+    if not line.strip():
+        return None
+    try:
+        record: dict[str, Any] = json.loads(line)
+    except json.JSONDecodeError:
+        log.warning("%s line %d is not JSON (truncated by a crash?): %r", path, number, line)
+        return None
+    return record
 
 
 def record_to_sample(record: Mapping[str, Any]) -> LoggedSample:
